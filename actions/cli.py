@@ -1,0 +1,286 @@
+"""`kam`: the operator's command line (database, demo data, import/export, knowledge base, servers)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str) -> int:
+    print(f"错误：{message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _print_counts(title: str, counts: dict) -> None:
+    parts = []
+    for table, value in counts.items():
+        if isinstance(value, dict):
+            value = "，".join(f"{k} {v}" for k, v in value.items())
+        parts.append(f"{table}: {value}")
+    print(f"{title}：" + ("；".join(parts) if parts else "无变化"))
+
+
+# ---------------------------------------------------------------- database
+def cmd_db_init(args) -> int:
+    from actions.db import migrate
+    from actions.db.session import database_url, redact
+
+    print(f">> 迁移数据库 {redact(database_url())}", flush=True)
+    migrate.upgrade()
+    print(f"数据库已是最新版本（{migrate.current_revision()}）")
+    return 0
+
+
+def cmd_setup(args) -> int:
+    from actions.db import demo, migrate
+    from actions.db.session import database_url, redact, session_scope
+
+    migrate.upgrade()
+    with session_scope() as s:
+        if demo.is_empty(s):
+            print(f">> 空数据库，导入演示数据（{args.customers} 个客户）", flush=True)
+            counts = demo.load(s, demo.build(customers=args.customers, seed=args.seed))
+            _print_counts("已导入演示数据", counts)
+        else:
+            print(f"数据库已就绪：{redact(database_url())}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from actions.db import demo, migrate
+    from actions.db.session import session_scope
+    from actions.db.transfer import import_tables
+
+    if args.customers < 1:
+        return _fail("--customers 至少为 1")
+    migrate.upgrade()
+    started = datetime.now()
+    with session_scope() as s:
+        if not demo.is_empty(s):
+            if not args.replace:
+                return _fail("数据库里已有数据，演示数据不会覆盖它；确需重建请加 --replace（会清空所有客户数据）")
+            import_tables(s, {}, replace=True)
+            from sqlalchemy import delete
+
+            from actions.db.models import AuditLog, BindCode, Manager
+
+            for model in (AuditLog, BindCode, Manager):
+                s.execute(delete(model))
+        counts = demo.load(s, demo.build(customers=args.customers, seed=args.seed))
+    _print_counts("已生成演示数据", counts)
+    print(f"用时 {(datetime.now() - started).total_seconds():.1f} 秒")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from actions.db import migrate
+    from actions.db.session import session_scope
+    from actions.db.transfer import ImportFailure, import_tables, read_source
+
+    migrate.upgrade()
+    try:
+        tables = read_source(Path(args.path))
+        with session_scope() as s:
+            counts = import_tables(s, tables, replace=args.replace)
+    except ImportFailure as e:
+        return _fail(f"{e}。没有导入任何数据，数据库保持原样。")
+    _print_counts("导入完成", counts)
+    return 0
+
+
+def cmd_export(args) -> int:
+    from actions.db.session import session_scope
+    from actions.db.transfer import ORDER, export_rows, write_csv, write_xlsx
+
+    tables = list(ORDER) if args.table == "all" else [args.table]
+    if args.table != "all" and args.table not in ORDER:
+        return _fail(f"没有这张表：{args.table}（可选：{', '.join(ORDER)}、all）")
+    with session_scope() as s:
+        data = {t: export_rows(s, t) for t in tables}
+    out = args.out
+    if out and out.endswith(".xlsx"):
+        write_xlsx(data, Path(out))
+        print(f"已导出 {', '.join(f'{t} {len(r)} 行' for t, (_, r) in data.items())} → {out}")
+        return 0
+    if args.table == "all":
+        if not out:
+            return _fail("导出全部表需要 --out 目录或 .xlsx 文件")
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        for t, (cols, rows) in data.items():
+            with (folder / f"{t}.csv").open("w", encoding="utf-8", newline="") as fh:
+                write_csv(cols, rows, fh)
+        print(f"已导出 {', '.join(f'{t} {len(r)} 行' for t, (_, r) in data.items())} → {folder}/")
+        return 0
+    cols, rows = data[args.table]
+    if out:
+        with open(out, "w", encoding="utf-8", newline="") as fh:
+            write_csv(cols, rows, fh)
+        print(f"已导出 {args.table} {len(rows)} 行 → {out}")
+    else:
+        write_csv(cols, rows, sys.stdout)
+    return 0
+
+
+# ---------------------------------------------------------------- knowledge base
+def cmd_kb_check(args) -> int:
+    from actions.kb import loader
+
+    try:
+        summary = loader.check_all()
+    except loader.KnowledgeError as e:
+        return _fail(f"知识库校验失败：{e}")
+    print("知识库校验通过：" + "，".join(f"{k} {v}" for k, v in summary.items()))
+    return 0
+
+
+def cmd_kb_jieba(args) -> int:
+    from actions.core.lexicon import write_jieba_dictionary
+
+    path, n = write_jieba_dictionary()
+    print(f"已生成 jieba 词典 {path}（{n} 个词）；改动后需要重新训练：make train")
+    return 0
+
+
+# ---------------------------------------------------------------- managers
+def cmd_bind_code(args) -> int:
+    from actions.db.access import create_bind_code
+    from actions.db.session import session_scope
+
+    with session_scope() as s:
+        try:
+            code, expires = create_bind_code(s, args.manager_code)
+        except LookupError as e:
+            return _fail(str(e))
+    print(f"绑定码：{code}（{expires:%Y-%m-%d %H:%M} 前有效，只能用一次）")
+    print(f"请客户经理在 Telegram 里给助手发送：/bind {code}")
+    return 0
+
+
+# ---------------------------------------------------------------- servers
+def cmd_train(args) -> int:
+    from actions.ops import ensure_model
+
+    ensure_model(force=args.force)
+    return 0
+
+
+def _ports() -> tuple[int, int]:
+    return int(os.environ.get("RASA_PORT", "5005")), int(os.environ.get("ACTIONS_PORT", "5055"))
+
+
+def cmd_serve(args) -> int:
+    from actions.ops import Servers, ensure_model
+
+    model = ensure_model(quiet=True)
+    rasa_port, actions_port = _ports()
+    servers = Servers(model, rasa_port, actions_port)
+    print(f">> 启动动作服务器（端口 {actions_port}）", flush=True)
+    servers.start_actions()
+    print(f">> 启动 Rasa（端口 {rasa_port}，加载模型约需半分钟）", flush=True)
+    servers.start_rasa()
+    print(f">> 已就绪：POST http://127.0.0.1:{rasa_port}/webhooks/rest/webhook   Ctrl-C 停止", flush=True)
+    return servers.wait()
+
+
+def cmd_run(args) -> int:
+    import subprocess
+
+    from actions.db.demo import DEMO_TELEGRAM_ID
+    from actions.ops import ROOT, Servers, ensure_model
+
+    model = ensure_model(quiet=True)
+    _, actions_port = _ports()
+    servers = Servers(model, actions_port=actions_port, log_dir=ROOT / "var" / "log")
+    print(f">> 启动动作服务器（端口 {actions_port}，日志 var/log/actions.log）", flush=True)
+    servers.start_actions()
+    sender = os.environ.get("KAM_SHELL_SENDER", DEMO_TELEGRAM_ID)
+    print(">> 启动对话（加载模型约需半分钟）。你现在是演示客户经理李强。")
+    print("   试试：华中钢铁最近怎么样 / 明天去华钢帮我准备一下 / 我的客户有哪些风险   输入 /stop 退出")
+    try:
+        return subprocess.call(
+            [sys.executable, "-m", "rasa", "shell", "--model", str(model), "--endpoints",
+             "endpoints.yml", "--conversation-id", sender, "--quiet"],
+            cwd=ROOT, env=servers.env,
+        )
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        servers.stop()
+
+
+# ---------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kam", description="大客户经理助手：数据库、演示数据、导入导出、知识库与服务")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sp = sub.add_parser("setup", help="迁移数据库；空库时导入演示数据")
+    sp.add_argument("--customers", type=int, default=60)
+    sp.add_argument("--seed", type=int, default=7)
+    sp.set_defaults(func=cmd_setup)
+
+    db = sub.add_parser("db", help="数据库").add_subparsers(dest="db_command", required=True)
+    db.add_parser("init", help="迁移到最新版本").set_defaults(func=cmd_db_init)
+
+    sp = sub.add_parser("demo", help="生成确定性的演示数据")
+    sp.add_argument("--customers", type=int, default=60)
+    sp.add_argument("--seed", type=int, default=7)
+    sp.add_argument("--replace", action="store_true", help="清空现有数据后重建")
+    sp.set_defaults(func=cmd_demo)
+
+    sp = sub.add_parser("import", help="导入 CSV 文件夹或 .xlsx 工作簿（全部成功或全部不导入）")
+    sp.add_argument("path")
+    sp.add_argument("--replace", action="store_true", help="先清空客户数据再导入")
+    sp.set_defaults(func=cmd_import)
+
+    sp = sub.add_parser("export", help="导出一张表（CSV，或 --out x.xlsx）；all 导出全部")
+    sp.add_argument("table")
+    sp.add_argument("--out")
+    sp.set_defaults(func=cmd_export)
+
+    kb = sub.add_parser("kb", help="知识库").add_subparsers(dest="kb_command", required=True)
+    kb.add_parser("check", help="校验知识库 YAML").set_defaults(func=cmd_kb_check)
+    kb.add_parser("jieba", help="重新生成 jieba 自定义词典").set_defaults(func=cmd_kb_jieba)
+
+    mg = sub.add_parser("manager", help="客户经理").add_subparsers(dest="mg_command", required=True)
+    sp = mg.add_parser("bind-code", help="生成 Telegram 绑定码（24 小时有效，一次性）")
+    sp.add_argument("manager_code")
+    sp.set_defaults(func=cmd_bind_code)
+
+    sp = sub.add_parser("train", help="训练模型（已是最新则跳过）")
+    sp.add_argument("--force", action="store_true")
+    sp.set_defaults(func=cmd_train)
+    sub.add_parser("serve", help="前台启动 Rasa 和动作服务器").set_defaults(func=cmd_serve)
+    sub.add_parser("run", help="启动动作服务器并打开终端对话").set_defaults(func=cmd_run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("KAM_LOG_LEVEL", "WARNING"))
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `kam export customers | head`
+        sys.stderr.close()
+        return 0
+    except Exception as e:  # a clear line, not a traceback, for operators
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(e, OperationalError):
+            from actions.db.session import database_url, redact
+
+            return _fail(f"连不上数据库 {redact(database_url())}：{e.orig}")
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

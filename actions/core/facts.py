@@ -1,0 +1,121 @@
+"""Plain data the domain works on, built by the repositories from the CRM."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cached_property
+
+from actions.core import lifecycle, tiering
+
+CUTE_ZH = {"coach": "教练", "user": "用户", "technical": "技术把关", "economic": "决策者"}
+
+
+@dataclass(frozen=True)
+class ContactFact:
+    name: str
+    title: str
+    role: str  # coach|user|technical|economic
+
+    @property
+    def role_zh(self) -> str:
+        return CUTE_ZH.get(self.role, self.role)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}（{self.title}）" if self.title else self.name
+
+
+@dataclass(frozen=True)
+class TicketFact:
+    opened: datetime
+    kind: str  # 故障|投诉|咨询
+    status: str  # open|closed
+    summary: str
+
+
+@dataclass(frozen=True)
+class SubscriptionFact:
+    product: str  # catalog code
+    quantity: int
+    monthly_fee: Decimal
+
+
+@dataclass(frozen=True)
+class VisitFact:
+    id: int
+    visit_date: date
+    people: tuple[dict, ...]
+    products: tuple[str, ...]
+    signals: tuple[str, ...]
+    summary: str
+    next_step: str
+    follow_up: date | None
+    follow_up_done: bool
+    manager_name: str = ""
+
+
+@dataclass
+class CustomerFacts:
+    id: int
+    code: str
+    name: str
+    aliases: tuple[str, ...]
+    industry: str
+    importance: str
+    manager_name: str
+    since: date | None
+    contract_end: date | None
+    status: str
+    competitors: tuple[str, ...]
+    employees: int | None = None
+    address: str = ""
+    billing: list[tuple[date, Decimal]] = field(default_factory=list)
+    subscriptions: list[SubscriptionFact] = field(default_factory=list)
+    contacts: list[ContactFact] = field(default_factory=list)
+    tickets: list[TicketFact] = field(default_factory=list)
+    visits: list[VisitFact] = field(default_factory=list)  # newest first
+    dataset_latest_month: date | None = None
+    today: date = field(default_factory=date.today)
+
+    @cached_property
+    def avg3(self) -> Decimal:
+        return tiering.recent_average(self.billing)[0]
+
+    @cached_property
+    def tier(self) -> tiering.Tier:
+        return tiering.tier_for_spend(self.avg3)
+
+    @cached_property
+    def stage(self) -> lifecycle.Stage:
+        return lifecycle.stage_of(
+            self.billing,
+            status=self.status,
+            since=self.since,
+            today=self.today,
+            dataset_latest_month=self.dataset_latest_month,
+        )
+
+    @property
+    def importance_label(self) -> str:
+        return tiering.importance_grade(self.importance, self.avg3)
+
+    @property
+    def open_tickets(self) -> list[TicketFact]:
+        return sorted((t for t in self.tickets if t.status == "open"), key=lambda t: t.opened)
+
+    @property
+    def last_visit(self) -> VisitFact | None:
+        return self.visits[0] if self.visits else None
+
+    @property
+    def product_codes(self) -> set[str]:
+        return {s.product for s in self.subscriptions}
+
+    @property
+    def current_monthly_fee(self) -> Decimal:
+        return sum((s.monthly_fee for s in self.subscriptions), Decimal("0"))
+
+    def contacts_by_role(self, role: str) -> list[ContactFact]:
+        return [c for c in self.contacts if c.role == role]

@@ -1,0 +1,41 @@
+"""Alembic environment: the URL comes from the Config object built in actions.db.migrate."""
+
+from alembic import context
+from sqlalchemy import pool
+
+from actions.db.models import Base
+from actions.db.session import get_engine
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    url = config.get_main_option("sqlalchemy.url")
+    connectable = get_engine(url)
+    with connectable.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+_ = pool  # keep the import for generated revisions that use it
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,134 @@
+"""Steps every customer-facing handler shares: identity, finding the customer, access, audit."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from sqlalchemy.orm import Session
+
+from actions.core.reply import Button, Reply, Request, payload
+from actions.db.models import Customer, Manager
+from actions.db.repositories import audit, can_see, customer_by_code
+from actions.services import directory
+
+log = logging.getLogger(__name__)
+
+ACCESS_HELP = (
+    "你好，我是政企大客户经理助手。你的账号还没有开通。\n"
+    "请向系统管理员要一个绑定码，然后发送：/bind 绑定码\n"
+    "（管理员用 kam manager bind-code 你的工号 生成，24 小时内有效）"
+)
+DB_DOWN = "CRM 数据库暂时连不上，这次没查到数据。请稍后再试。"
+FOLLOW_UP_CUES = re.compile(r"他们|他|她|它|这家|那家|该客户|这个客户|那个客户|这客户")
+
+
+def unbound_reply(req: Request) -> Reply:
+    return Reply(ACCESS_HELP)
+
+
+def _context_customer(session: Session, manager: Manager, req: Request) -> Customer | None:
+    cid = req.slots.get("customer_id")
+    if not cid:
+        return None
+    try:
+        customer = session.get(Customer, int(cid))
+    except (TypeError, ValueError):
+        return None
+    if customer is None or not can_see(session, manager, customer):
+        return None
+    return customer
+
+
+def find_customer(
+    session: Session,
+    manager: Manager,
+    req: Request,
+    *,
+    intent: str,
+    required: bool = True,
+    keep: dict | None = None,
+) -> tuple[Customer | None, Reply | None]:
+    """The customer this turn is about, or a reply that asks/refuses instead.
+
+    Order: a button's customer_code; the customer named in the text (entity value, then the
+    whole text); the conversation's current customer. Never guesses between two customers.
+    """
+    code = req.entity("customer_code")
+    if code:
+        customer = customer_by_code(session, code)
+        if customer is None or not can_see(session, manager, customer):
+            audit(session, manager.code, "access_denied", customer.id if customer else None, intent=intent)
+            return None, Reply("这个客户不在你的权限范围内，无法查看。")
+        _audit_view(session, manager, customer, intent)
+        return customer, None
+
+    typed_entity = req.entity("customer")
+    texts = [t for t in (typed_entity, req.free_text) if t]
+    index = None
+    for text in texts:
+        res, index = directory.resolve(session, manager, text)
+        if res.status == "found":
+            customer = session.get(Customer, res.id)
+            _audit_view(session, manager, customer, intent)
+            return customer, None
+        if res.status == "ambiguous":
+            audit(session, manager.code, "ambiguous", None, intent=intent, typed=res.matched, candidates=res.ids)
+            buttons = [
+                Button(index.entries[i].name, payload(intent, customer_code=_code(session, i), **(keep or {})))
+                for i in res.ids[:6]
+            ]
+            return None, Reply(f"「{res.matched}」对应好几个客户，你说的是哪一个？", buttons)
+        if res.status == "forbidden":
+            for hidden in res.hidden_ids:
+                audit(session, manager.code, "access_denied", hidden, intent=intent, typed=res.matched)
+            log.info("access denied: manager=%s intent=%s", manager.code, intent)
+            return None, Reply(
+                f"「{res.matched}」不在你的客户名单里，无法查看。\n如确需了解，请联系你的部门经理。"
+            )
+
+    context = _context_customer(session, manager, req)
+    if context is not None and not (typed_entity and not FOLLOW_UP_CUES.search(req.free_text)):
+        _audit_view(session, manager, context, intent)
+        return context, None
+    if not required:
+        return None, None
+
+    guess = typed_entity or _leftover(req.free_text)
+    index = index or directory.customer_index(session)
+    suggestions = index.suggest(guess or req.free_text, directory.filter_for(manager)) if (guess or req.free_text) else []
+    buttons = [
+        Button(index.entries[i].name, payload(intent, customer_code=_code(session, i), **(keep or {})))
+        for i in suggestions
+    ]
+    audit(session, manager.code, "not_found", None, intent=intent, typed=(guess or "")[:40])
+    if guess:
+        text = f"没找到「{guess}」这个客户。"
+        text += "你名下相近的有：" if buttons else "请换个叫法，或发客户全称试试。"
+        return None, Reply(text, buttons)
+    return None, Reply("请问是哪个客户？比如：华中钢铁最近怎么样", buttons)
+
+
+_FILLER = re.compile(
+    r"最近|怎么样|咋样|怎样|情况|什么|啥|一下|帮我|给我|查查|查下|查一下|看看|看下|说说|的|了|吗|呢|吧|"
+    r"明天|今天|后天|下午|上午|准备|去|见|拜访|简报|合同|联系人|消费|套餐|推荐|到期|时候|现在|还|有没有|是|"
+    r"[，。！？,.!?\s]"
+)
+
+
+def _leftover(text: str) -> str:
+    rest = _FILLER.sub("", text or "")
+    return rest if 2 <= len(rest) <= 20 else ""
+
+
+def _code(session: Session, customer_id: int) -> str:
+    c = session.get(Customer, customer_id)
+    return c.code if c else ""
+
+
+def _audit_view(session: Session, manager: Manager, customer: Customer, intent: str) -> None:
+    audit(session, manager.code, "view", customer.id, intent=intent)
+
+
+def customer_slot(customer: Customer) -> dict:
+    return {"customer_id": str(customer.id)}
