@@ -122,7 +122,7 @@ def _check_fabe(file: str, entry: str, fabe: dict) -> None:
         raise KnowledgeError(file, entry, f"fabe.benefit 缺少行业：{'、'.join(missing)}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def products(directory: str | None = None) -> tuple[Product, ...]:
     d = Path(directory) if directory else None
     return parse_products(_read("products.yml", d))
@@ -145,7 +145,8 @@ def lookup_product(text: str) -> Product | None:
 
 
 def clear_cache() -> None:
-    products.cache_clear()
+    for fn in (products, fabe, spin, bundles):
+        fn.cache_clear()
 
 
 def check_all(directory: str | None = None) -> dict[str, int]:
@@ -156,5 +157,202 @@ def check_all(directory: str | None = None) -> dict[str, int]:
     return found
 
 
-# Other knowledge files register their validators here (SPIN bank, bundles).
-_EXTRA_CHECKS: dict = {}
+TIER_KEYS = ("crystal", "gold", "gem", "platinum", "jade", "diamond")
+STAGE_KEYS = ("acquisition", "growth", "maturity", "decline", "churned")
+ROLE_KEYS = ("coach", "user", "technical", "economic")
+SPIN_TYPES = ("S", "P", "I", "N")
+OBJECTIONS = ("价格贵", "已有移动/联通的", "预算没批", "要领导决定")
+
+
+# ---------------------------------------------------------------- FABE
+@dataclass(frozen=True)
+class Fabe:
+    code: str
+    feature: str
+    advantage: str
+    benefit: dict
+    evidence: str
+    objections: dict
+    industries: tuple[str, ...]
+    stages: tuple[str, ...]
+
+
+def parse_fabe(data: dict, codes: set[str], file: str = "fabe.yml") -> dict[str, Fabe]:
+    common = data.get("common_objections") or {}
+    missing = [o for o in OBJECTIONS if o not in common]
+    if missing:
+        raise KnowledgeError(file, "common_objections", f"缺少异议：{'、'.join(missing)}")
+    items = data.get("products")
+    if not isinstance(items, dict):
+        raise KnowledgeError(file, "products", "应为映射（产品编码: 内容）")
+    out = {}
+    for code, item in items.items():
+        if code not in codes:
+            raise KnowledgeError(file, code, "产品编码不在 products.yml 里")
+        if not isinstance(item, dict):
+            raise KnowledgeError(file, code, "应为映射")
+        for key in ("feature", "advantage", "benefit", "evidence"):
+            if not item.get(key):
+                raise KnowledgeError(file, code, f"缺少 {key}")
+        benefit = item["benefit"]
+        if not isinstance(benefit, dict):
+            raise KnowledgeError(file, code, "benefit 应按行业分（行业: 利益）")
+        lacking = [ind for ind in INDUSTRIES if not benefit.get(ind)]
+        if lacking:
+            raise KnowledgeError(file, code, f"benefit 缺少行业：{'、'.join(lacking)}")
+        for ind in item.get("industries") or []:
+            if ind not in INDUSTRIES:
+                raise KnowledgeError(file, code, f"未知行业 {ind}（可选：{'、'.join(INDUSTRIES)}）")
+        for st in item.get("stages") or []:
+            if st not in STAGE_KEYS:
+                raise KnowledgeError(file, code, f"未知阶段 {st}（可选：{', '.join(STAGE_KEYS)}）")
+        out[code] = Fabe(
+            code=code, feature=item["feature"], advantage=item["advantage"], benefit=dict(benefit),
+            evidence=item["evidence"], objections={**common, **(item.get("objections") or {})},
+            industries=tuple(item.get("industries") or ()), stages=tuple(item.get("stages") or ()),
+        )
+    absent = sorted(codes - set(out))
+    if absent:
+        raise KnowledgeError(file, "products", f"这些产品没有 FABE：{', '.join(absent)}")
+    return out
+
+
+@functools.cache
+def fabe(directory: str | None = None) -> dict[str, Fabe]:
+    d = Path(directory) if directory else None
+    return parse_fabe(_read("fabe.yml", d), {p.code for p in products(directory)})
+
+
+# ---------------------------------------------------------------- SPIN
+def parse_spin(data: dict, file: str = "spin.yml") -> dict:
+    sections = {"general": None, "roles": ROLE_KEYS, "stages": STAGE_KEYS, "industries": INDUSTRIES}
+    for section, allowed in sections.items():
+        block = data.get(section)
+        if not isinstance(block, dict):
+            raise KnowledgeError(file, section, "缺少或不是映射")
+        groups = {"general": block} if allowed is None else block
+        for name, questions in groups.items():
+            entry = section if allowed is None else f"{section}.{name}"
+            if allowed is not None and name not in allowed:
+                raise KnowledgeError(file, entry, f"未知的 {section} 名（可选：{'、'.join(allowed)}）")
+            if not isinstance(questions, dict):
+                raise KnowledgeError(file, entry, "应为 S/P/I/N 到问题列表的映射")
+            for kind, qs in questions.items():
+                if kind not in SPIN_TYPES:
+                    raise KnowledgeError(file, entry, f"未知问题类型 {kind}（只能是 S/P/I/N）")
+                if not isinstance(qs, list) or not all(isinstance(q, str) and q.strip() for q in qs):
+                    raise KnowledgeError(file, f"{entry}.{kind}", "应为非空问题列表")
+                for q in qs:
+                    _check_placeholders(file, f"{entry}.{kind}", q)
+    for kind in SPIN_TYPES:
+        if len(data["general"].get(kind) or []) < 2:
+            raise KnowledgeError(file, f"general.{kind}", "每类至少 2 个通用问题")
+    missing = [i for i in INDUSTRIES if i not in data["industries"]]
+    if missing:
+        raise KnowledgeError(file, "industries", f"缺少行业：{'、'.join(missing)}")
+    return data
+
+
+SPIN_PLACEHOLDERS = ("customer", "industry", "products", "spend", "lines", "tickets", "contract_end", "competitor")
+
+
+def _check_placeholders(file: str, entry: str, text: str) -> None:
+    import string
+
+    for _, field_name, _, _ in string.Formatter().parse(text):
+        if field_name is not None and field_name not in SPIN_PLACEHOLDERS:
+            raise KnowledgeError(file, entry, f"未知占位符 {{{field_name}}}（可用：{', '.join(SPIN_PLACEHOLDERS)}）")
+
+
+@functools.cache
+def spin(directory: str | None = None) -> dict:
+    d = Path(directory) if directory else None
+    return parse_spin(_read("spin.yml", d))
+
+
+# ---------------------------------------------------------------- bundles
+@dataclass(frozen=True)
+class Bundle:
+    code: str
+    name: str
+    products: tuple[str, ...]
+    list_price: int
+    standard_discount: float
+    min_term_months: int
+    tiers: tuple[str, ...]
+    industries: tuple[str, ...]
+    stages: tuple[str, ...]
+    why: str
+    kind: str = "monthly"
+    prepay: int = 0
+    bonus: int = 0
+    investment: int = 0
+    unit_note: str = ""
+
+    def fits_industry(self, industry: str) -> bool:
+        return "全部" in self.industries or industry in self.industries
+
+
+def parse_bundles(data: dict, codes: set[str], file: str = "bundles.yml") -> tuple[Bundle, ...]:
+    items = data.get("bundles")
+    if not isinstance(items, list) or not items:
+        raise KnowledgeError(file, "bundles", "应为非空列表")
+    out, seen = [], set()
+    for i, item in enumerate(items, 1):
+        entry = str(item.get("code") or f"第{i}项") if isinstance(item, dict) else f"第{i}项"
+        if not isinstance(item, dict):
+            raise KnowledgeError(file, entry, "应为映射")
+        for key in ("code", "name", "tiers", "industries", "stages", "why", "min_term_months"):
+            if item.get(key) in (None, "", []):
+                raise KnowledgeError(file, entry, f"缺少 {key}")
+        if entry in seen:
+            raise KnowledgeError(file, entry, "code 重复")
+        seen.add(entry)
+        kind = item.get("kind", "monthly")
+        for p in item.get("products") or []:
+            if p not in codes:
+                raise KnowledgeError(file, entry, f"产品 {p} 不在 products.yml 里")
+        if kind == "monthly" and (not item.get("products") or not item.get("list_price")):
+            raise KnowledgeError(file, entry, "月费套餐需要 products 和 list_price")
+        if kind == "prepaid" and not (item.get("prepay") and item.get("bonus")):
+            raise KnowledgeError(file, entry, "预存类套餐需要 prepay 和 bonus")
+        for t in item["tiers"]:
+            if t not in TIER_KEYS:
+                raise KnowledgeError(file, entry, f"未知等级 {t}（可选：{', '.join(TIER_KEYS)}）")
+        for st in item["stages"]:
+            if st not in STAGE_KEYS:
+                raise KnowledgeError(file, entry, f"未知阶段 {st}（可选：{', '.join(STAGE_KEYS)}）")
+        for ind in item["industries"]:
+            if ind != "全部" and ind not in INDUSTRIES:
+                raise KnowledgeError(file, entry, f"未知行业 {ind}")
+        discount = float(item.get("standard_discount", 0))
+        if not 0 <= discount < 100:
+            raise KnowledgeError(file, entry, "standard_discount 应在 0–100 之间")
+        out.append(Bundle(
+            code=entry, name=item["name"], products=tuple(item.get("products") or ()),
+            list_price=int(item.get("list_price") or 0), standard_discount=discount,
+            min_term_months=int(item["min_term_months"]), tiers=tuple(item["tiers"]),
+            industries=tuple(item["industries"]), stages=tuple(item["stages"]), why=item["why"],
+            kind=kind, prepay=int(item.get("prepay") or 0), bonus=int(item.get("bonus") or 0),
+            investment=int(item.get("investment") or 0), unit_note=item.get("unit_note", ""),
+        ))
+    for t in TIER_KEYS:
+        if sum(1 for b in out if t in b.tiers) < 2:
+            raise KnowledgeError(file, "bundles", f"等级 {t} 至少需要 2 个套餐")
+    return tuple(out)
+
+
+@functools.cache
+def bundles(directory: str | None = None) -> tuple[Bundle, ...]:
+    d = Path(directory) if directory else None
+    return parse_bundles(_read("bundles.yml", d), {p.code for p in products(directory)})
+
+
+_EXTRA_CHECKS: dict = {
+    "FABE": lambda d: len(fabe(d)),
+    "SPIN 问题": lambda d: sum(
+        len(qs) for block in [spin(d)["general"], *[g for s in ("roles", "stages", "industries") for g in spin(d)[s].values()]]
+        for qs in block.values()
+    ),
+    "套餐": lambda d: len(bundles(d)),
+}

@@ -1,0 +1,297 @@
+"""Turn a manager's free-text visit note into a structured record.
+
+spaCy (`spacy.blank("zh")` with the jieba segmenter) gives tokens; a PhraseMatcher built from the
+product catalog, competitors and the customer's contacts finds products and known people; a Matcher
+finds surname+title mentions (张总, 王科长). Dates come from actions.core.dates. Everything keeps the
+original text verbatim.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from actions.core.dates import DateMention, find_dates, roll_forward
+from actions.core.facts import ContactFact
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+TITLES = (
+    "总经理", "副总经理", "董事长", "副总", "总监", "总", "主任", "副主任", "科长", "处长", "局长", "副局长",
+    "部长", "经理", "院长", "校长", "书记", "主管", "工", "老板", "董",
+)
+COMPETITORS = ("移动", "联通", "广电")
+MET_BEFORE = re.compile(r"(见|拜访|访|和|跟|与|找|约|陪|同|及|、)[^，。,.!！?？\s]{0,8}$")
+SPOKE_AFTER = re.compile(r"^(说|讲|表示|反馈|透露|提到|同意|想|觉得|认为|嫌|要|希望|答应|问|对)")
+DECIDES_AFTER = re.compile(r"^[^，。\s]{0,3}(拍板|审批|批准|批|决定|定夺|点头|签字)")
+FOLLOW_CUES = re.compile(r"给|发|报|出|约|回复|答复|安排|准备|启动|跟进|再谈|再约|提交|开标|评估|演示|测速|解决|联系")
+CLAUSE_SPLIT = re.compile(r"[，。；;！!？?\n]|\s+")
+
+SIGNAL_RULES = (
+    ("价格敏感", re.compile(r"贵|价格|便宜|报价低|低[一二两三四五六七八九\d]成|降价|优惠|打折|[一二两三四五六七八九\d]折|比价|资费")),
+    ("预算", re.compile(r"预算")),
+    ("决策人", re.compile(r"拍板|领导决定|请示|审批|老板定|决策|签字|领导出差")),
+    ("满意", re.compile(r"满意(?!度)|挺好|认可")),
+    ("不满", re.compile(r"不满|投诉|掉线|太慢|很慢|宽带慢|嫌.{0,4}慢|温度高")),
+    ("续约意向", re.compile(r"续约|续签")),
+)
+
+
+@dataclass
+class Person:
+    name: str
+    title: str = ""
+    role: str = ""
+    known: bool = False  # matched to a CRM contact
+    met: bool = True
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "title": self.title, "role": self.role, "known": self.known}
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}（{self.title}）" if self.title and self.title not in self.name else self.name
+
+
+@dataclass
+class ParsedNote:
+    text: str
+    visit_date: date
+    people: list[Person] = field(default_factory=list)
+    products: list[str] = field(default_factory=list)
+    signals: list[str] = field(default_factory=list)
+    competitors: list[str] = field(default_factory=list)
+    next_step: str = ""
+    follow_up: date | None = None
+    mentioned: list[Person] = field(default_factory=list)  # named but not met (e.g. the decision maker)
+
+
+_nlp_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _nlp():
+    import jieba
+    import spacy
+
+    from actions.kb.loader import products
+
+    jieba.setLogLevel(60)
+    for p in products():
+        for alias in (p.short, *p.aliases):
+            jieba.add_word(alias, freq=20000)
+    for t in TITLES:
+        jieba.add_word(t, freq=2000)
+    return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+
+
+def _product_phrases() -> dict[str, str]:
+    from actions.kb.loader import products
+
+    phrases = {}
+    for p in products():
+        for alias in (p.short, p.name, *p.aliases):
+            phrases[alias.lower()] = p.code
+    return phrases
+
+
+GENERIC_LINE = "专线"
+LINE_PRODUCTS = ("MAN_LINE", "SDH_LINE", "INTERNET_LINE")
+
+
+def extract(
+    text: str,
+    today: date,
+    contacts: Sequence[ContactFact] = (),
+    held_products: Sequence[str] = (),
+    customer_names: Sequence[str] = (),
+) -> ParsedNote:
+    from spacy.matcher import Matcher, PhraseMatcher
+    from spacy.util import filter_spans
+
+    nlp = _nlp()
+    with _nlp_lock:  # jieba's dictionary is global; keep additions and tokenizing together
+        import jieba
+
+        for c in contacts:
+            jieba.add_word(c.name, freq=20000)
+        for n in customer_names:
+            jieba.add_word(n, freq=20000)
+        doc = nlp.make_doc(text)
+
+    # ---------------- products and competitors: PhraseMatcher on lower-cased text
+    phrases = _product_phrases()
+    pm = PhraseMatcher(nlp.vocab, attr="LOWER")
+    for alias, code in phrases.items():
+        pm.add(code, [nlp.make_doc(alias)])
+    for comp in COMPETITORS:
+        pm.add("COMP_" + comp, [nlp.make_doc(comp)])
+    spans = filter_spans([doc[s:e] for _, s, e in pm(doc)])
+    products: list[str] = []
+    competitors: list[str] = []
+    covered: list[tuple[int, int]] = []
+
+    def add_product(alias_text: str, code: str, start: int, end: int) -> None:
+        if any(s <= start and end <= e for s, e in covered):
+            return  # 专线 inside 城域网专线
+        covered.append((start, end))
+        if alias_text == GENERIC_LINE:
+            held = [c for c in LINE_PRODUCTS if c in held_products]
+            code = held[0] if held else code
+        if code not in products:
+            products.append(code)
+
+    for span in sorted(spans, key=lambda sp: -(sp.end_char - sp.start_char)):
+        if span.text in COMPETITORS:
+            competitors.append(span.text)
+        elif span.text.lower() in phrases:
+            add_product(span.text, phrases[span.text.lower()], span.start_char, span.end_char)
+    # Character fallback for aliases jieba glued to a neighbour (e.g. "聊了5G专网和云桌面").
+    low = text.lower()
+    for alias, code in sorted(phrases.items(), key=lambda kv: -len(kv[0])):
+        for m in re.finditer(re.escape(alias), low):
+            add_product(alias, code, m.start(), m.end())
+    for comp in COMPETITORS:
+        if comp in text and comp not in competitors:
+            competitors.append(comp)
+
+    # ---------------- people: known contacts, then surname + title
+    people: list[Person] = []
+    taken: list[tuple[int, int]] = []
+
+    def add_person(start: int, end: int, person: Person) -> None:
+        if any(s < end and start < e for s, e in taken):
+            return
+        before, after = text[max(0, start - 12) : start], text[end : end + 6]
+        if DECIDES_AFTER.search(after) and not MET_BEFORE.search(before):
+            person.met = False
+        elif MET_BEFORE.search(before) or SPOKE_AFTER.search(after) or start <= 3:
+            person.met = True
+        else:
+            person.met = not people  # the first person named is usually the one met
+        taken.append((start, end))
+        people.append(person)
+
+    for c in contacts:
+        for m in re.finditer(re.escape(c.name), text):
+            title = _title_after(text, m.end()) or c.title
+            add_person(m.start(), m.end() + len(_title_after(text, m.end()) or ""), Person(c.name, title or c.title, c.role, True))
+    matcher = Matcher(nlp.vocab)
+    title_re = "|".join(sorted(TITLES, key=len, reverse=True))
+    matcher.add("PERSON", [[{"TEXT": {"REGEX": f"^[{SURNAMES}]({title_re})$"}}]])
+    matcher.add("PERSON2", [[{"TEXT": {"REGEX": f"^[{SURNAMES}]$"}}, {"TEXT": {"REGEX": f"^({title_re})$"}}]])
+    candidates = [(doc[s:e].start_char, doc[s:e].end_char) for _, s, e in matcher(doc)]
+    # Character fallback: jieba may glue a surname to the previous word (信息科王 / 科长).
+    for m in re.finditer(f"[{SURNAMES}](?:{title_re})", text):
+        candidates.append((m.start(), m.end()))
+    for start, end in sorted(set(candidates)):
+        mention = text[start:end]
+        surname, title = mention[0], mention[1:]
+        if any(s <= start < e for s, e in taken):
+            continue
+        if start > 0 and text[start - 1] in SURNAMES and text[start - 1 : start + 1] not in ("和" + surname,):
+            # part of a longer name such as 冯敏主任 — handled by known contacts or skipped
+            if not re.match(r"[和跟与见及、]", text[start - 1]):
+                continue
+        match = _match_contact(surname, title, contacts)
+        if match:
+            add_person(start, end, Person(match.name, match.title, match.role, True))
+        else:
+            add_person(start, end, Person(mention, title, "", False))
+
+    met = [p for p in people if p.met]
+    mentioned = [p for p in people if not p.met]
+
+    # ---------------- dates, next step, follow-up
+    mentions = find_dates(text, today)
+    visit_date, follow = _pick_dates(text, mentions, today)
+    next_step = _next_step(text, follow, mentions)
+
+    signals = [name for name, rx in SIGNAL_RULES if rx.search(text)]
+    for comp in competitors:
+        signals.append(f"竞争对手:{comp}")
+    for p in mentioned:
+        if "决策人" in signals or DECIDES_AFTER.search(text[text.find(p.name) + len(p.name) :][:6] if p.name in text else ""):
+            signals.append(f"需决策者{p.name}批准")
+    return ParsedNote(
+        text=text,
+        visit_date=visit_date,
+        people=_dedupe(met),
+        products=products,
+        signals=list(dict.fromkeys(signals)),
+        competitors=competitors,
+        next_step=next_step,
+        follow_up=follow.day if follow else None,
+        mentioned=_dedupe(mentioned),
+    )
+
+
+def _title_after(text: str, pos: int) -> str:
+    for t in sorted(TITLES, key=len, reverse=True):
+        if text.startswith(t, pos):
+            return t
+    return ""
+
+
+def _match_contact(surname: str, title: str, contacts: Sequence[ContactFact]) -> ContactFact | None:
+    same = [c for c in contacts if c.name.startswith(surname)]
+    if not same:
+        return None
+    if len(same) == 1:
+        return same[0]
+    fitting = [c for c in same if title and title in c.title]
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def _dedupe(people: list[Person]) -> list[Person]:
+    seen, out = set(), []
+    for p in people:
+        if p.name not in seen:
+            seen.add(p.name)
+            out.append(p)
+    return out
+
+
+def _pick_dates(text: str, mentions: list[DateMention], today: date):
+    visit_date = today
+    follow: DateMention | None = None
+    for m in mentions:
+        after = text[m.end : m.end + 8]
+        is_follow = m.before or m.day > today or bool(FOLLOW_CUES.search(after[:4]))
+        if m.day <= today and not m.before and not (m.day < today and FOLLOW_CUES.match(after.lstrip("再"))):
+            if visit_date == today and m.day <= today:
+                visit_date = m.day
+            continue
+        if is_follow and follow is None:
+            day = roll_forward(m, today)
+            follow = DateMention(m.text, m.start, m.end, day, m.before)
+    return visit_date, follow
+
+
+_DATE_WORDS = re.compile(r"^(之前|以前|前)")
+
+
+def _next_step(text: str, follow: DateMention | None, mentions: list[DateMention]) -> str:
+    """The clause that carries the follow-up (or the last clause with a follow-up verb), without its date."""
+    if follow is not None:
+        rest = _DATE_WORDS.sub("", text[follow.end :].lstrip())
+        clause = CLAUSE_SPLIT.split(rest, maxsplit=1)[0] if rest else ""
+        if len(clause) < 2:  # "下周三前 把报价发过去" → take the text before the date
+            head = CLAUSE_SPLIT.split(text[: follow.start].rstrip())[-1]
+            clause = head or clause
+        return _tidy(clause)
+    for clause in reversed([c for c in CLAUSE_SPLIT.split(text) if c]):
+        if FOLLOW_CUES.search(clause) and not any(m.text in clause for m in mentions if m.day <= date.today()):
+            return _tidy(clause)
+    return ""
+
+
+def _tidy(clause: str) -> str:
+    clause = re.sub(r"^(把|要|得|需要|再|就|会|我们|我)+", "", clause.strip())
+    return clause[:40]

@@ -1,0 +1,434 @@
+"""log_visit / edit_visit / list_visits / my_followups / affirm / deny / retry / daily_digest.
+
+Nothing is lost: a parsed note lives in the `pending_note` slot until it is committed; the reply
+says 已保存 only after the commit; if the database is down the note stays in the slot and 重试
+saves it later. A dedupe key (manager, customer, text, date) makes a repeated save store one note.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from actions.core import dates, notes
+from actions.core.briefs import md, people_text
+from actions.core.reply import Button, Reply, Request, payload
+from actions.core.warnings import alerts_for
+from actions.db.models import Customer, Manager, Visit
+from actions.db.repositories import audit, load_facts, portfolio_facts, recent_visits
+from actions.kb.loader import product_by_code
+from actions.services.common import customer_slot, find_customer
+
+log = logging.getLogger(__name__)
+MAX_NOTE_CHARS = 4000
+CONFIRM_BUTTONS = [Button("保存", "/affirm"), Button("修改", "/edit_visit"), Button("取消", "/deny")]
+
+
+# ---------------------------------------------------------------- helpers
+def dedupe_key(manager_code: str, customer_id: int, text: str, visit_date: str) -> str:
+    raw = f"{manager_code}\x1f{customer_id}\x1f{text.strip()}\x1f{visit_date}"
+    return "msg:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
+
+
+def _products_text(codes) -> str:
+    catalog = product_by_code()
+    return "、".join(catalog[c].short if c in catalog else c for c in codes)
+
+
+def render_pending(p: dict, today: date) -> str:
+    lines = ["请确认这条拜访记录：", f"客户：{p['customer_name']}"]
+    vd = date.fromisoformat(p["visit_date"])
+    who = people_text(p.get("people") or [])
+    new = [x["name"] for x in p.get("people") or [] if not x.get("known")]
+    lines.append(f"日期：{dates.label(vd, today)}" + (f"　见：{who}" if who else "　见：（没认出人名）"))
+    if new:
+        lines.append(f"新联系人：{'、'.join(new)}（保存后可在 CRM 补全）")
+    if p.get("products"):
+        lines.append(f"谈到：{_products_text(p['products'])}")
+    if p.get("signals"):
+        lines.append(f"信号：{'；'.join(s.replace('竞争对手:', '竞争对手 ') for s in p['signals'])}")
+    follow = p.get("follow_up")
+    step = p.get("next_step") or "（未写）"
+    lines.append(f"下一步：{step}　跟进：{dates.label(date.fromisoformat(follow), today) if follow else '无'}")
+    return "\n".join(lines)
+
+
+def _pending(req: Request) -> dict | None:
+    p = req.slots.get("pending_note")
+    return p if isinstance(p, dict) else None
+
+
+def db_down_reply(req: Request) -> Reply:
+    """The database failed during a visit-note turn: say so, keep the note in the conversation."""
+    pending = _pending(req)
+    retry = [Button("重试", "/retry")]
+    if req.intent == "log_visit" and req.free_text:
+        keep = {"text": req.free_text[:MAX_NOTE_CHARS], "unparsed": True, "message_date": req.today.isoformat()}
+        return Reply("⚠ 没保存：CRM 数据库暂时连不上。你的记录我先留着，数据库恢复后点「重试」。", retry, {"pending_note": keep})
+    if pending is not None and req.intent in ("affirm", "retry"):
+        return Reply(
+            "⚠ 没保存：CRM 数据库暂时连不上，这条拜访记录还没有存进去。记录我留着，稍后点「重试」。",
+            retry,
+            {"pending_note": {**pending, "confirmed": True}},
+        )
+    return Reply("CRM 数据库暂时连不上，请稍后再试。")
+
+
+# ---------------------------------------------------------------- log
+def log_visit(session: Session, manager: Manager, req: Request, text: str | None = None) -> Reply:
+    text = text if text is not None else req.free_text
+    pending = _pending(req)
+    if not text and pending and pending.get("unparsed"):
+        text = pending["text"]
+    if not text or len(text) < 6:
+        return Reply(
+            "把拜访情况直接发给我就行，一条消息写完，比如：\n"
+            "刚见完华钢周主任 他说双路由方案可以 但要等黄总拍板 下周三前把报价发过去"
+        )
+    if len(text) > MAX_NOTE_CHARS:
+        return Reply(f"这条记录有 {len(text)} 个字，超过 {MAX_NOTE_CHARS} 字上限。请分成两条发。")
+    customer, ask = find_customer(session, manager, req if req.free_text else _with_text(req, text), intent="log_visit")
+    if ask:
+        # Keep the note so a tapped candidate (or the next message naming the customer) completes it.
+        ask.slots["pending_note"] = {"text": text, "unparsed": True, "message_date": req.today.isoformat()}
+        if ask.text.startswith("请问是哪个客户"):
+            ask.text = "这条拜访记录是哪个客户的？点一下或者发客户名。"
+        return ask
+    facts = load_facts(session, customer, today=req.today)
+    parsed = notes.extract(text, req.today, facts.contacts, list(facts.product_codes), [customer.name, *customer.alias_list])
+    p = {
+        "customer_id": customer.id,
+        "customer_name": customer.name,
+        "text": text,
+        "visit_date": parsed.visit_date.isoformat(),
+        "people": [x.as_dict() for x in parsed.people],
+        "products": parsed.products,
+        "signals": parsed.signals,
+        "next_step": parsed.next_step,
+        "follow_up": parsed.follow_up.isoformat() if parsed.follow_up else None,
+        "message_id": req.message_id,
+    }
+    p["dedupe_key"] = dedupe_key(manager.code, customer.id, text, p["visit_date"])
+    return Reply(render_pending(p, req.today), list(CONFIRM_BUTTONS), {"pending_note": p, **customer_slot(customer)})
+
+
+def _with_text(req: Request, text: str) -> Request:
+    from dataclasses import replace
+
+    return replace(req, text=text)
+
+
+def save_pending(session: Session, manager: Manager, p: dict, today: date) -> Reply:
+    customer = session.get(Customer, p["customer_id"])
+    if customer is None:
+        return Reply("这个客户已不在 CRM 里，记录没有保存。", slots={"pending_note": None})
+    existing = session.execute(select(Visit).where(Visit.dedupe_key == p["dedupe_key"])).scalar_one_or_none()
+    if existing is None:
+        visit = Visit(
+            customer_id=customer.id, manager_id=manager.id, visit_date=date.fromisoformat(p["visit_date"]),
+            people=json.dumps(p.get("people") or [], ensure_ascii=False), products="|".join(p.get("products") or []),
+            signals="|".join(p.get("signals") or []), summary=p["text"], next_step=p.get("next_step") or "",
+            follow_up=date.fromisoformat(p["follow_up"]) if p.get("follow_up") else None,
+            follow_up_done=False, dedupe_key=p["dedupe_key"], deleted=False,
+            created_at=datetime.utcnow(), updated_at=datetime.utcnow(),
+        )
+        session.add(visit)
+        try:
+            session.flush()
+        except IntegrityError:  # a concurrent duplicate delivery won the race
+            session.rollback()
+        else:
+            audit(session, manager.code, "visit_saved", customer.id, visit_id=visit.id)
+    session.commit()  # the reply below is only built after the commit succeeded
+    follow = p.get("follow_up")
+    text = "已保存。"
+    if follow:
+        text += f"{dates.label(date.fromisoformat(follow), today)} 早上会提醒你跟进{customer.name}"
+        text += f"：{p['next_step']}。" if p.get("next_step") else "。"
+    return Reply(text, [Button("查看拜访记录", payload("list_visits"))], {"pending_note": None, **customer_slot(customer)})
+
+
+# ---------------------------------------------------------------- confirm / cancel / retry
+def affirm(session: Session, manager: Manager, req: Request) -> Reply:
+    edit = req.slots.get("pending_edit")
+    if isinstance(edit, dict):
+        return apply_edit(session, manager, edit, req)
+    p = _pending(req)
+    if p is None:
+        return Reply("好的。")
+    if p.get("unparsed"):
+        return log_visit(session, manager, req, text=p["text"])
+    return save_pending(session, manager, p, req.today)
+
+
+def deny(session: Session, manager: Manager, req: Request) -> Reply:
+    if isinstance(req.slots.get("pending_edit"), dict):
+        return Reply("好，原记录不变。", slots={"pending_edit": None})
+    if _pending(req) is not None:
+        return Reply("已取消，这条拜访记录没有保存。", slots={"pending_note": None})
+    return Reply("好的。")
+
+
+def retry(session: Session, manager: Manager, req: Request) -> Reply:
+    p = _pending(req)
+    if p is None:
+        return Reply("没有待重试的记录。")
+    if p.get("unparsed"):
+        return log_visit(session, manager, req, text=p["text"])
+    return save_pending(session, manager, p, req.today)
+
+
+# ---------------------------------------------------------------- edit
+_DELETE = re.compile(r"删|撤销|不要了|作废")
+_PERSON_FIX = re.compile(r"(?:是|见的是|改成|应该是)\s*([\u4e00-\u9fff]{1,4}?(?:总经理|副总|总监|总|主任|科长|处长|局长|部长|经理|院长|校长|书记|主管|老板|工)?)\s*(?:不是.*)?$")
+
+
+def parse_edit(text: str, today: date, latest: dict) -> dict | None:
+    """The change a message asks for: {"delete": True} or field → new value."""
+    if _DELETE.search(text):
+        return {"delete": True}
+    change: dict = {}
+    mentions = dates.find_dates(text, today)
+    if "跟进" in text and ("去掉" in text or "不用" in text or "取消" in text):
+        change["follow_up"] = None
+    elif mentions and ("日期" in text or "拜访" in text) and "跟进" not in text:
+        change["visit_date"] = mentions[-1].day.isoformat()
+    elif mentions:
+        change["follow_up"] = dates.roll_forward(mentions[-1], today).isoformat()
+    m = re.search(r"下一步(?:改成|改为|是|应该是)?\s*([^，。\s]+)", text)
+    if m and "跟进" not in m.group(1):
+        change["next_step"] = m.group(1)
+    if any(w in text for w in ("人名", "名字", "见的", "不是", "写错")) and not change:
+        m = _PERSON_FIX.search(text)
+        if m:
+            change["people"] = [{"name": m.group(1), "title": "", "role": "", "known": False}]
+    if "产品" in text:
+        found = notes.extract(text, today).products
+        if found:
+            change["products"] = found
+    return change or None
+
+
+def _latest_visit(session: Session, manager: Manager) -> Visit | None:
+    return session.execute(
+        select(Visit)
+        .where(Visit.manager_id == manager.id, Visit.deleted.is_(False))
+        .order_by(Visit.created_at.desc(), Visit.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _describe(change: dict, today: date) -> str:
+    if change.get("delete"):
+        return "删除这条记录"
+    parts = []
+    if "follow_up" in change:
+        parts.append("跟进改为 " + (dates.label(date.fromisoformat(change["follow_up"]), today) if change["follow_up"] else "无"))
+    if "visit_date" in change:
+        parts.append("拜访日期改为 " + dates.label(date.fromisoformat(change["visit_date"]), today))
+    if "next_step" in change:
+        parts.append(f"下一步改为「{change['next_step']}」")
+    if "people" in change:
+        parts.append("见的人改为 " + people_text(change["people"]))
+    if "products" in change:
+        parts.append("谈到的产品改为 " + _products_text(change["products"]))
+    return "，".join(parts)
+
+
+def edit_visit(session: Session, manager: Manager, req: Request) -> Reply:
+    p = _pending(req)
+    text = req.free_text
+    if p is not None and not p.get("unparsed"):
+        change = parse_edit(text, req.today, p) if text else None
+        if not change:
+            return Reply("要改哪里？比如：跟进时间是下周四 / 人名写错了是王科长 / 下一步改成发报价", list(CONFIRM_BUTTONS))
+        if change.get("delete"):
+            return deny(session, manager, req)
+        p = {**p, **change}
+        return Reply(render_pending(p, req.today), list(CONFIRM_BUTTONS), {"pending_note": p})
+    visit = _latest_visit(session, manager)
+    if visit is None:
+        return Reply("你还没有保存过拜访记录。")
+    customer = session.get(Customer, visit.customer_id)
+    change = parse_edit(text, req.today, {}) if text else None
+    if not change:
+        return Reply(
+            f"你最近一条记录：{customer.name} {md(visit.visit_date)}。要改哪里？"
+            "比如：跟进时间是下周四 / 人名写错了是王科长 / 删掉刚才那条"
+        )
+    edit = {"visit_id": visit.id, "change": change}
+    return Reply(
+        f"确认对 {customer.name} {md(visit.visit_date)} 的记录：{_describe(change, req.today)}？",
+        [Button("确认", "/affirm"), Button("取消", "/deny")],
+        {"pending_edit": edit},
+    )
+
+
+def apply_edit(session: Session, manager: Manager, edit: dict, req: Request) -> Reply:
+    visit = session.get(Visit, edit.get("visit_id"))
+    if visit is None or visit.manager_id != manager.id or visit.deleted:
+        return Reply("那条记录已经不在了。", slots={"pending_edit": None})
+    before = {
+        "visit_date": visit.visit_date.isoformat(), "people": visit.people, "products": visit.products,
+        "next_step": visit.next_step, "follow_up": visit.follow_up.isoformat() if visit.follow_up else None,
+        "summary": visit.summary, "deleted": visit.deleted,
+    }
+    change = edit["change"]
+    if change.get("delete"):
+        visit.deleted = True
+        action, text = "visit_deleted", "已删除这条拜访记录（原内容留在审计日志里）。"
+    else:
+        if "follow_up" in change:
+            visit.follow_up = date.fromisoformat(change["follow_up"]) if change["follow_up"] else None
+            visit.follow_up_done = False
+        if "visit_date" in change:
+            visit.visit_date = date.fromisoformat(change["visit_date"])
+        if "next_step" in change:
+            visit.next_step = change["next_step"]
+        if "people" in change:
+            visit.people = json.dumps(change["people"], ensure_ascii=False)
+        if "products" in change:
+            visit.products = "|".join(change["products"])
+        visit.updated_at = datetime.utcnow()
+        action, text = "visit_edited", f"已修改：{_describe(change, req.today)}。"
+    audit(session, manager.code, action, visit.customer_id, visit_id=visit.id, before=before)
+    session.commit()
+    return Reply(text, slots={"pending_edit": None})
+
+
+# ---------------------------------------------------------------- lists
+def _period(text: str, today: date) -> tuple[date, date, str]:
+    monday = today - timedelta(days=today.weekday())
+    if "今天" in text:
+        return today, today, "今天"
+    if "上周" in text:
+        return monday - timedelta(days=7), monday - timedelta(days=1), "上周"
+    if "这周" in text or "本周" in text:
+        return monday, monday + timedelta(days=6), "本周"
+    if "上个月" in text or "上月" in text:
+        first = today.replace(day=1)
+        prev_end = first - timedelta(days=1)
+        return prev_end.replace(day=1), prev_end, "上个月"
+    if "这个月" in text or "本月" in text:
+        return today.replace(day=1), today, "本月"
+    return today - timedelta(days=30), today, "近 30 天"
+
+
+def list_visits(session: Session, manager: Manager, req: Request) -> Reply:
+    customer, ask = find_customer(session, manager, req, intent="list_visits", required=False)
+    if ask:
+        return ask
+    if customer is not None and not re.search(r"我(这周|本周|今天|上周|这个月|本月|最近)", req.free_text):
+        rows = recent_visits(session, customer_id=customer.id, limit=5)
+        if not rows:
+            return Reply(f"{customer.name}还没有拜访记录。", [Button("记录拜访", payload("log_visit"))], customer_slot(customer))
+        lines = [f"{customer.name}最近 {len(rows)} 次拜访："]
+        for v in rows:
+            who = people_text(v.people)
+            line = f"· {md(v.visit_date)}" + (f" {v.manager_name}" if v.manager_name and v.manager_name != manager.name else "")
+            line += f" 见{who}" if who else ""
+            line += f"：{_short(v.summary)}"
+            if v.follow_up and not v.follow_up_done:
+                line += f"（跟进 {md(v.follow_up)}）"
+            lines.append(line)
+        return Reply("\n".join(lines), slots=customer_slot(customer))
+    start, end, label = _period(req.free_text, req.today)
+    stmt = (
+        select(Visit, Customer.name)
+        .join(Customer, Customer.id == Visit.customer_id)
+        .where(Visit.manager_id == manager.id, Visit.deleted.is_(False), Visit.visit_date >= start, Visit.visit_date <= end)
+        .order_by(Visit.visit_date.desc(), Visit.id.desc())
+    )
+    rows = session.execute(stmt).all()
+    if not rows:
+        return Reply(f"你{label}没有拜访记录。")
+    customers = list(dict.fromkeys(name for _, name in rows))
+    lines = [f"你{label}拜访了 {len(customers)} 个客户，共 {len(rows)} 次："]
+    for v, name in rows[:10]:
+        lines.append(f"· {md(v.visit_date)} {name}：{_short(v.summary)}")
+    if len(rows) > 10:
+        lines.append(f"……还有 {len(rows) - 10} 条")
+    return Reply("\n".join(lines))
+
+
+def _short(text: str, n: int = 22) -> str:
+    text = re.sub(r"\s+", " ", text or "").strip()
+    return text[:n] + ("…" if len(text) > n else "")
+
+
+def followups(session: Session, manager: Manager, until: date) -> list[tuple[Visit, str]]:
+    return session.execute(
+        select(Visit, Customer.name)
+        .join(Customer, Customer.id == Visit.customer_id)
+        .where(
+            Visit.manager_id == manager.id, Visit.deleted.is_(False), Visit.follow_up_done.is_(False),
+            Visit.follow_up.is_not(None), Visit.follow_up <= until,
+        )
+        .order_by(Visit.follow_up, Visit.id)
+    ).all()
+
+
+def my_followups(session: Session, manager: Manager, req: Request) -> Reply:
+    text = req.free_text
+    monday = req.today - timedelta(days=req.today.weekday())
+    if "明天" in text:
+        until, label = req.today + timedelta(days=1), "明天前"
+    elif "下周" in text:
+        until, label = monday + timedelta(days=13), "下周前"
+    elif "这周" in text or "本周" in text:
+        until, label = monday + timedelta(days=6), "本周"
+    elif "今天" in text:
+        until, label = req.today, "今天"
+    else:
+        until, label = req.today + timedelta(days=7), "7 天内"
+    rows = followups(session, manager, until)
+    audit(session, manager.code, "followups", None, count=len(rows))
+    if not rows:
+        return Reply(f"{label}没有要跟进的事。")
+    overdue = [r for r in rows if r[0].follow_up < req.today]
+    lines = [f"{label}要跟进 {len(rows)} 件" + (f"，其中 {len(overdue)} 件已逾期：" if overdue else "：")]
+    buttons = []
+    for v, name in rows[:10]:
+        flag = "⚠ 逾期" if v.follow_up < req.today else "·"
+        lines.append(f"{flag} {dates.label(v.follow_up, req.today)} {name}：{v.next_step or _short(v.summary)}")
+        if len(buttons) < 3:
+            buttons.append(Button(name, payload("customer_status", customer_code=_code(session, v.customer_id))))
+    if len(rows) > 10:
+        lines.append(f"……还有 {len(rows) - 10} 件")
+    return Reply("\n".join(lines), buttons)
+
+
+def _code(session: Session, customer_id: int) -> str:
+    c = session.get(Customer, customer_id)
+    return c.code if c else ""
+
+
+def daily_digest(session: Session, manager: Manager, req: Request) -> Reply:
+    rows = followups(session, manager, req.today)
+    lines = [f"{manager.name}早上好！{dates.label(req.today, req.today)}"]
+    if rows:
+        lines.append(f"今天要跟进 {len(rows)} 件：")
+        for v, name in rows[:5]:
+            flag = "⚠ 逾期" if v.follow_up < req.today else "·"
+            lines.append(f"{flag} {name}：{v.next_step or _short(v.summary)}")
+    else:
+        lines.append("今天没有到期的跟进。")
+    scored = []
+    for f in portfolio_facts(session, manager, today=req.today):
+        alerts = alerts_for(f, today=req.today, now=req.now)
+        if alerts:
+            scored.append((alerts[0].urgency, f, alerts[0]))
+    scored.sort(key=lambda r: (-r[0], -r[1].avg3))
+    if scored:
+        lines.append(f"预警 {len(scored)} 个客户，最急的：")
+        for _, f, a in scored[:3]:
+            lines.append(f"⚠ {f.name}：{a.text}")
+    audit(session, manager.code, "daily_digest", None, followups=len(rows), alerts=len(scored))
+    return Reply("\n".join(lines), [Button("我的待办", payload("my_followups")), Button("风险客户", payload("portfolio_alerts"))])
