@@ -75,7 +75,9 @@ def people_text(people) -> str:
 def visit_line(v: VisitFact) -> str:
     who = people_text(v.people)
     text = f"{md(v.visit_date)}" + (f" 见{who}" if who else "")
-    if v.next_step:
+    if v.next_step and v.follow_up:
+        text += f"，约定 {md(v.follow_up)} 前{v.next_step}"
+    elif v.next_step:
         text += f"，约定{v.next_step}"
     elif v.summary:
         text += f"：{v.summary[:24]}{'…' if len(v.summary) > 24 else ''}"

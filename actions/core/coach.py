@@ -164,8 +164,7 @@ def role_from(text: str, f: CustomerFacts | None) -> tuple[str | None, str]:
     """The CUTE role of the person the manager will meet, and how it was found."""
     if f is not None:
         for c in f.contacts:
-            surname_title = [c.name, c.name[0] + (c.title[-2:] if c.title else "")]
-            if any(s and s in text for s in surname_title):
+            if any(form in text for form in c.mentions()):
                 return c.role, c.label
     for role, words in ROLE_WORDS.items():
         if any(w in text for w in words):

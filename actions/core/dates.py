@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 log = logging.getLogger(__name__)
 
-_MONTH_END = re.compile(r"(这个?月|本月|下个?月)?月底")
+_MONTH_END = re.compile(r"(这个?|本|下个?)?月底")
 _DOTTED = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?![\d.]|\s*(?:万|元|块|%|折|个|倍|G|M|k))")
 _BARE_DAY = re.compile(r"^(\d{1,2}|[一二三四五六七八九十]+)[号日]")
 _MONTH_DAY = re.compile(r"^(\d{1,2}|[一二三四五六七八九十]+)月")

@@ -26,6 +26,18 @@ class ContactFact:
     def label(self) -> str:
         return f"{self.name}（{self.title}）" if self.title else self.name
 
+    def mentions(self) -> list[str]:
+        """How a manager refers to this person: 马丽, 马总 (总经理/副总), 周主任, 王科长."""
+        forms = [self.name]
+        surname = self.name[0]
+        if "总" in self.title:
+            forms.append(surname + "总")
+        for suffix in ("主任", "科长", "处长", "局长", "部长", "院长", "校长", "经理", "总监", "主管", "书记", "老板"):
+            if self.title.endswith(suffix):
+                forms.append(surname + suffix)
+                break
+        return forms
+
 
 @dataclass(frozen=True)
 class TicketFact:

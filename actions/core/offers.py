@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from actions.core.facts import CustomerFacts
-from actions.core.money import D, pct_change, signed_pct, yuan
+from actions.core.money import D, share_pct, signed_pct, yuan
 from actions.kb.loader import Bundle
 
 APPROVAL_LEVELS = (
@@ -64,35 +64,62 @@ def rank(bundles: tuple[Bundle, ...], f: CustomerFacts, limit: int = 3) -> list[
         if not eligible(b, f):
             continue
         new_products = [p for p in b.products if p not in held]
-        if b.products and not new_products:
+        if b.upgrade:
+            if not all(p in held for p in b.products):
+                continue  # an upgrade needs the product it upgrades
+        elif b.products and not new_products:
             continue  # would re-offer what they already have
         stage_score = STAGE_FIT.get(f.stage.key, {}).get(next((s for s in b.stages if s == f.stage.key), ""), 0)
         if not stage_score:
             stage_score = max((STAGE_FIT.get(f.stage.key, {}).get(s, 0) for s in b.stages), default=0)
-        industry_score = 1.5 if f.industry in b.industries else 0.5
+        industry_score = 1.0 if f.industry in b.industries else 0.5
         lack_score = len(new_products) * 0.5
         if b.kind == "prepaid":
             lack_score = 1.0
         # Upgrades that keep what they hold fit a decline stage (e.g. dual route on the line they have).
         if f.stage.key == "decline" and b.products and any(p in held for p in b.products):
             lack_score += 1.0
+        complaint = _complaint_about(b, f)
+        if b.upgrade:
+            lack_score += 1.5
+        if complaint:
+            lack_score += 1.5
         score = stage_score * 2 + industry_score + lack_score
         reasons = []
         if stage_score >= 3:
             reasons.append(f"适合{f.stage.zh}")
         if f.industry in b.industries:
             reasons.append(f"{f.industry}专用")
-        if new_products:
+        if complaint:
+            reasons.append(f"针对未结{complaint}")
+        if b.upgrade:
+            reasons.append("在现有业务上升级，不重复购买")
+        if new_products and not b.upgrade:
             from actions.kb.loader import product_by_code
 
             names = [product_by_code()[p].short for p in new_products]
             reasons.append(f"补上还没有的{'、'.join(names)}")
         monthly = price_after(b.list_price, b.standard_discount) if b.kind == "monthly" else Decimal("0")
         base = f.avg3 if f.avg3 else f.current_monthly_fee
-        change = pct_change(base + monthly, base) if base and monthly else None
+        change = share_pct(monthly, base) if base and monthly else None
         offers.append(Offer(b, score, "，".join(reasons) or b.why, monthly, change))
     offers.sort(key=lambda o: (-o.score, o.bundle.list_price))
     return offers[:limit]
+
+
+def _complaint_about(b: Bundle, f: CustomerFacts) -> str:
+    """The open fault/complaint that this bundle's products address, e.g. 投诉：城域网专线中断."""
+    from actions.kb.loader import product_by_code
+
+    catalog = product_by_code()
+    for t in f.open_tickets:
+        if t.kind not in ("故障", "投诉"):
+            continue
+        for code in b.products:
+            p = catalog.get(code)
+            if p and any(alias in t.summary for alias in (p.short, *p.aliases) if len(alias) >= 2):
+                return f"{t.kind}：{t.summary}"
+    return ""
 
 
 def offer_lines(o: Offer, i: int) -> list[str]:

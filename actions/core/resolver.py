@@ -219,7 +219,7 @@ class CustomerIndex:
         visible = sorted(i for i in ids if can_see(self.entries[i]))
         if not visible:
             return Resolution("forbidden", [], matched, how, hidden_ids=sorted(ids))
-        if len(visible) == 1:
+        if len(visible) == 1 and how != "prefix":  # a bare prefix is never taken silently: ask
             return Resolution("found", visible, matched, how)
         return Resolution("ambiguous", visible, matched, how)
 

@@ -77,7 +77,7 @@ CORE: list[Core] = [
                   ("张建国", "总经理", "economic", "13800000004"),
                   ("王磊", "信息科科长", "user", "13800000005")],
         tickets=[(72, "投诉", "open", "城域网专线中断"), (400, "故障", "closed", "汇线通分机无法外呼")],
-        visits=[(14, "周明|信息中心主任|technical", "谈双路由改造，周主任关心专线稳定性", "11-30 前给双路由方案", 8, "MAN_LINE"),
+        visits=[(14, "周明|信息中心主任|technical", "谈双路由改造，周主任关心专线稳定性", "给双路由方案", 8, "MAN_LINE"),
                 (45, "黄伟|副总经理|economic", "年度合作回顾，黄总提到移动在报价", "准备续约方案", None, "")],
         employees=12000, address="武汉市青山区冶金大道 1 号",
     ),
@@ -323,7 +323,9 @@ def build(today: date | None = None, customers: int = 60, seed: int = 7) -> dict
                 people=json.dumps(people, ensure_ascii=False), products=products, signals="",
                 summary=summary, next_step=next_step,
                 follow_up=None if follow is None else today + timedelta(days=follow),
-                follow_up_done=False, dedupe_key=None, deleted=False, created_at=now, updated_at=now))
+                follow_up_done=False, dedupe_key=None, deleted=False,
+                created_at=datetime.combine(today - timedelta(days=days), time(18, 0)),
+                updated_at=datetime.combine(today - timedelta(days=days), time(18, 0))))
     return rows
 
 

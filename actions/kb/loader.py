@@ -288,6 +288,7 @@ class Bundle:
     bonus: int = 0
     investment: int = 0
     unit_note: str = ""
+    upgrade: bool = False  # upgrades products the customer already has (never a re-offer)
 
     def fits_industry(self, industry: str) -> bool:
         return "全部" in self.industries or industry in self.industries
@@ -335,6 +336,7 @@ def parse_bundles(data: dict, codes: set[str], file: str = "bundles.yml") -> tup
             industries=tuple(item["industries"]), stages=tuple(item["stages"]), why=item["why"],
             kind=kind, prepay=int(item.get("prepay") or 0), bonus=int(item.get("bonus") or 0),
             investment=int(item.get("investment") or 0), unit_note=item.get("unit_note", ""),
+            upgrade=bool(item.get("upgrade", False)),
         ))
     for t in TIER_KEYS:
         if sum(1 for b in out if t in b.tiers) < 2:

@@ -152,8 +152,11 @@ def bundle_offer(session: Session, manager: Manager, req: Request) -> Reply:
         )
         if cause:
             lines.append(f"理由：{cause}；先解决问题，再谈价格和续约。")
-    buttons = [Button(f"FABE：{o.bundle.name[:8]}", payload("fabe_pitch", product=loader.product_by_code()[o.bundle.products[0]].short))
-               for o in ranked[:2] if o.bundle.products]
+    catalog = loader.product_by_code()
+    buttons = [
+        Button(f"FABE：{catalog[o.bundle.products[0]].short}", payload("fabe_pitch", product=catalog[o.bundle.products[0]].short))
+        for o in ranked[:2] if o.bundle.products
+    ]
     buttons.append(Button("记录拜访", payload("log_visit")))
     return Reply("\n".join(lines), buttons, customer_slot(customer))
 

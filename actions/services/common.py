@@ -48,6 +48,7 @@ def find_customer(
     intent: str,
     required: bool = True,
     keep: dict | None = None,
+    guess_from_text: bool = True,
 ) -> tuple[Customer | None, Reply | None]:
     """The customer this turn is about, or a reply that asks/refuses instead.
 
@@ -78,6 +79,8 @@ def find_customer(
                 Button(index.entries[i].name, payload(intent, customer_code=_code(session, i), **(keep or {})))
                 for i in res.ids[:6]
             ]
+            if len(res.ids) == 1:
+                return None, Reply(f"你说的是「{index.entries[res.ids[0]].name}」吗？点一下确认。", buttons)
             return None, Reply(f"「{res.matched}」对应好几个客户，你说的是哪一个？", buttons)
         if res.status == "forbidden":
             for hidden in res.hidden_ids:
@@ -94,7 +97,7 @@ def find_customer(
     if not required:
         return None, None
 
-    guess = typed_entity or _leftover(req.free_text)
+    guess = typed_entity or (_leftover(req.free_text) if guess_from_text else "")
     index = index or directory.customer_index(session)
     suggestions = index.suggest(guess or req.free_text, directory.filter_for(manager)) if (guess or req.free_text) else []
     buttons = [

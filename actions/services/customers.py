@@ -35,6 +35,11 @@ def next_step_buttons(facts, skip: str = "") -> list[Button]:
 
 def customer_status(session: Session, manager: Manager, req: Request) -> Reply:
     aspect = briefs.detect_aspect(req.free_text, req.entity("aspect"))
+    pending = req.slots.get("pending_note")
+    if isinstance(pending, dict) and pending.get("unparsed") and not aspect and len(req.free_text) <= 12:
+        from actions.services import visits
+
+        return visits.log_visit(session, manager, req)  # the answer to "这条记录是哪个客户的？"
     customer, ask = find_customer(session, manager, req, intent="customer_status", keep={"aspect": aspect})
     if ask:
         return ask

@@ -83,10 +83,15 @@ def db_down_reply(req: Request) -> Reply:
 
 # ---------------------------------------------------------------- log
 def log_visit(session: Session, manager: Manager, req: Request, text: str | None = None) -> Reply:
-    text = text if text is not None else req.free_text
     pending = _pending(req)
-    if not text and pending and pending.get("unparsed"):
-        text = pending["text"]
+    resolve_req = req
+    if text is None:
+        if pending and pending.get("unparsed") and (req.is_payload or 0 < len(req.free_text) <= 12):
+            text = pending["text"]  # this message names (or taps) the customer the note is about
+        else:
+            text = req.free_text
+    elif not req.entity("customer_code"):
+        resolve_req = _with_text(req, text)  # retry: the note itself names the customer
     if not text or len(text) < 6:
         return Reply(
             "把拜访情况直接发给我就行，一条消息写完，比如：\n"
@@ -94,7 +99,7 @@ def log_visit(session: Session, manager: Manager, req: Request, text: str | None
         )
     if len(text) > MAX_NOTE_CHARS:
         return Reply(f"这条记录有 {len(text)} 个字，超过 {MAX_NOTE_CHARS} 字上限。请分成两条发。")
-    customer, ask = find_customer(session, manager, req if req.free_text else _with_text(req, text), intent="log_visit")
+    customer, ask = find_customer(session, manager, resolve_req, intent="log_visit", guess_from_text=False)
     if ask:
         # Keep the note so a tapped candidate (or the next message naming the customer) completes it.
         ask.slots["pending_note"] = {"text": text, "unparsed": True, "message_date": req.today.isoformat()}
@@ -150,7 +155,7 @@ def save_pending(session: Session, manager: Manager, p: dict, today: date) -> Re
     follow = p.get("follow_up")
     text = "已保存。"
     if follow:
-        text += f"{dates.label(date.fromisoformat(follow), today)} 早上会提醒你跟进{customer.name}"
+        text += f"{dates.label(date.fromisoformat(follow), today)}早上会提醒你跟进{customer.name}"
         text += f"：{p['next_step']}。" if p.get("next_step") else "。"
     return Reply(text, [Button("查看拜访记录", payload("list_visits"))], {"pending_note": None, **customer_slot(customer)})
 

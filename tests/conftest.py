@@ -1,0 +1,153 @@
+"""Shared fixtures: real databases (SQLite file and the local PostgreSQL), demo data, actions.
+
+PostgreSQL: each run creates its own database on 127.0.0.1:5432 (trust auth) and drops it after.
+Set KAM_TEST_PG_URL to point elsewhere (the URL of a maintenance database such as .../test).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from datetime import date
+
+import pytest
+
+from actions.db import demo, migrate
+from actions.db.session import dispose_all, session_scope
+from actions.services import directory
+
+PG_ADMIN_URL = os.environ.get("KAM_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+
+
+def _pg_admin():
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    u = make_url(PG_ADMIN_URL)
+    conn = psycopg2.connect(
+        host=u.host, port=u.port or 5432, user=u.username, password=u.password, dbname=u.database,
+        connect_timeout=3,
+    )
+    conn.autocommit = True
+    return conn, u
+
+
+def create_pg_database() -> str:
+    conn, u = _pg_admin()
+    name = f"kam_test_{uuid.uuid4().hex[:10]}"
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    return str(u.set(database=name).render_as_string(hide_password=False))
+
+
+def drop_pg_database(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    dispose_all()
+    name = make_url(url).database
+    conn, _ = _pg_admin()
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db(request, tmp_path, monkeypatch):
+    """A migrated, empty CRM database of each kind; DATABASE_URL points at it."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'crm.db'}"
+    else:
+        url = create_pg_database()
+    monkeypatch.setenv("DATABASE_URL", url)
+    directory.clear()
+    migrate.upgrade(url)
+    yield url
+    directory.clear()
+    if request.param == "postgresql":
+        drop_pg_database(url)
+    else:
+        dispose_all()
+
+
+@pytest.fixture
+def demo_db(empty_db):
+    with session_scope(empty_db) as s:
+        demo.load(s, demo.build(today=date.today(), customers=60, seed=7))
+    return empty_db
+
+
+@pytest.fixture
+def sqlite_demo(tmp_path, monkeypatch):
+    """Faster: the demo data set on SQLite only (for tests about replies, not about databases)."""
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    directory.clear()
+    migrate.upgrade(url)
+    with session_scope(url) as s:
+        demo.load(s, demo.build(today=date.today(), customers=60, seed=7))
+    yield url
+    directory.clear()
+    dispose_all()
+
+
+@pytest.fixture(scope="session")
+def executor():
+    from rasa_sdk.executor import ActionExecutor
+
+    ex = ActionExecutor()
+    ex.register_package("actions")
+    return ex
+
+
+class Chat:
+    """Drives actions in-process through rasa-sdk's ActionExecutor (the webhook's own code path),
+    keeping slots between turns like Rasa's tracker would."""
+
+    def __init__(self, executor, sender: str = demo.DEMO_TELEGRAM_ID):
+        self.executor, self.sender, self.slots = executor, sender, {}
+
+    def say(self, action: str, text: str, intent: str = "", entities: list | None = None, metadata: dict | None = None):
+        tracker = {
+            "sender_id": self.sender, "slots": dict(self.slots),
+            "latest_message": {"text": text, "intent": {"name": intent or action.removeprefix("action_")},
+                               "entities": entities or [], "metadata": metadata or {}},
+            "events": [], "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None,
+        }
+        result = asyncio.run(self.executor.run({
+            "next_action": action, "sender_id": self.sender, "tracker": tracker, "domain": {}, "version": "3.6.2",
+        }))
+        for e in result["events"]:
+            if e["event"] == "slot":
+                self.slots[e["name"]] = e["value"]
+        self.last = result["responses"]
+        return Said(result["responses"])
+
+
+class Said:
+    def __init__(self, responses):
+        self.responses = responses
+        self.text = "\n".join(r.get("text") or "" for r in responses)
+        self.buttons = [b for r in responses for b in (r.get("buttons") or [])]
+        self.titles = [b["title"] for b in self.buttons]
+
+    def __contains__(self, item):
+        return item in self.text
+
+    def __repr__(self):
+        return f"Said({self.text!r}, buttons={self.titles})"
+
+
+@pytest.fixture
+def chat(executor, sqlite_demo):
+    return Chat(executor)
+
+
+@pytest.fixture
+def make_chat(executor):
+    return lambda sender=demo.DEMO_TELEGRAM_ID: Chat(executor, sender)
