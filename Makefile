@@ -45,11 +45,11 @@ serve: model
 	@$(KAM) serve
 
 lint: $(STAMP)
-	@$(VENV)/bin/ruff check actions bot tests
+	@$(VENV)/bin/ruff check actions bot tests scripts
 
 test: setup
 	@$(KAM) kb check
-	@$(VENV)/bin/ruff check actions bot tests
+	@$(VENV)/bin/ruff check actions bot tests scripts
 	@$(VENV)/bin/pytest -q -p no:cacheprovider
 
 clean:

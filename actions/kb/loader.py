@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -30,10 +30,6 @@ class Product:
     category: str
     unit: str
     aliases: tuple[str, ...]
-    fabe: dict = field(default_factory=dict, compare=False, hash=False)
-    objections: dict = field(default_factory=dict, compare=False, hash=False)
-    industries: tuple[str, ...] = ()
-    stages: tuple[str, ...] = ()
 
 
 def kb_dir() -> Path:
@@ -87,12 +83,6 @@ def parse_products(data: dict, file: str = "products.yml") -> tuple[Product, ...
             if key in seen_alias and seen_alias[key] != code:
                 raise KnowledgeError(file, entry, f"别名「{alias}」与 {seen_alias[key]} 重复")
             seen_alias[key] = code
-        fabe = item.get("fabe") or {}
-        objections = item.get("objections") or {}
-        if fabe:
-            _check_fabe(file, entry, fabe)
-        if objections and not isinstance(objections, dict):
-            raise KnowledgeError(file, entry, "objections 应为映射（异议: 回答）")
         out.append(
             Product(
                 code=code,
@@ -101,25 +91,9 @@ def parse_products(data: dict, file: str = "products.yml") -> tuple[Product, ...
                 category=str(item.get("category", "")),
                 unit=str(item.get("unit", "")),
                 aliases=aliases,
-                fabe=fabe,
-                objections=objections,
-                industries=tuple(item.get("industries") or ()),
-                stages=tuple(item.get("stages") or ()),
             )
         )
     return tuple(out)
-
-
-def _check_fabe(file: str, entry: str, fabe: dict) -> None:
-    for key in ("feature", "advantage", "benefit", "evidence"):
-        if not fabe.get(key):
-            raise KnowledgeError(file, entry, f"fabe 缺少 {key}")
-    benefits = fabe["benefit"]
-    if not isinstance(benefits, dict):
-        raise KnowledgeError(file, entry, "fabe.benefit 应按行业分（行业: 利益）")
-    missing = [ind for ind in INDUSTRIES if ind not in benefits]
-    if missing:
-        raise KnowledgeError(file, entry, f"fabe.benefit 缺少行业：{'、'.join(missing)}")
 
 
 @functools.cache

@@ -166,11 +166,7 @@ def affirm(session: Session, manager: Manager, req: Request) -> Reply:
     if isinstance(edit, dict):
         return apply_edit(session, manager, edit, req)
     p = _pending(req)
-    if p is None:
-        return Reply("好的。")
-    if p.get("unparsed"):
-        return log_visit(session, manager, req, text=p["text"])
-    return save_pending(session, manager, p, req.today)
+    return Reply("好的。") if p is None else _continue(session, manager, req, p)
 
 
 def deny(session: Session, manager: Manager, req: Request) -> Reply:
@@ -183,8 +179,11 @@ def deny(session: Session, manager: Manager, req: Request) -> Reply:
 
 def retry(session: Session, manager: Manager, req: Request) -> Reply:
     p = _pending(req)
-    if p is None:
-        return Reply("没有待重试的记录。")
+    return Reply("没有待重试的记录。") if p is None else _continue(session, manager, req, p)
+
+
+def _continue(session: Session, manager: Manager, req: Request, p: dict) -> Reply:
+    """A note kept unparsed (database was down while logging) is parsed; a parsed one is saved."""
     if p.get("unparsed"):
         return log_visit(session, manager, req, text=p["text"])
     return save_pending(session, manager, p, req.today)
