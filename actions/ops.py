@@ -159,6 +159,15 @@ class Servers:
                     return
             time.sleep(0.5)
 
+    def stop_on_signals(self) -> None:
+        """SIGTERM/SIGHUP (systemd stop, closed terminal) stop both children, like Ctrl-C."""
+
+        def handler(signum, _frame):
+            raise KeyboardInterrupt
+
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, handler)
+
     def start(self) -> Servers:
         self.start_actions()
         self.start_rasa()
