@@ -45,11 +45,11 @@ serve: model
 	@$(KAM) serve
 
 lint: $(STAMP)
-	@$(VENV)/bin/ruff check actions bot tests scripts
+	@$(VENV)/bin/ruff check actions tests scripts $(wildcard bot)
 
 test: setup
 	@$(KAM) kb check
-	@$(VENV)/bin/ruff check actions bot tests scripts
+	@$(VENV)/bin/ruff check actions tests scripts $(wildcard bot)
 	@$(VENV)/bin/pytest -q -p no:cacheprovider
 
 clean:
