@@ -24,21 +24,22 @@ SURNAMES = (
 )
 TITLES = (
     "总经理", "副总经理", "董事长", "副总", "总监", "总", "主任", "副主任", "科长", "处长", "局长", "副局长",
-    "部长", "经理", "院长", "校长", "书记", "主管", "工", "老板", "董",
+    "部长", "经理", "院长", "校长", "书记", "主管", "工", "老板", "董", "局", "处",
 )
 COMPETITORS = ("移动", "联通", "广电")
 MET_BEFORE = re.compile(r"(见|拜访|访|和|跟|与|找|约|陪|同|及|、)[^，。,.!！?？\s]{0,8}$")
 SPOKE_AFTER = re.compile(r"^(说|讲|表示|反馈|透露|提到|同意|想|觉得|认为|嫌|要|希望|答应|问|对)")
+NOT_MET_BEFORE = re.compile(r"(没|未)(见|碰|遇)[到着上]?$")
 DECIDES_AFTER = re.compile(r"^[^，。\s]{0,3}(拍板|审批|批准|批|决定|定夺|点头|签字)")
 FOLLOW_CUES = re.compile(r"给|发|报|出|约|回复|答复|安排|准备|启动|跟进|再谈|再约|提交|开标|评估|演示|测速|解决|联系")
 CLAUSE_SPLIT = re.compile(r"[，。；;！!？?\n]|\s+")
 
 SIGNAL_RULES = (
-    ("价格敏感", re.compile(r"贵|价格|便宜|报价低|低[一二两三四五六七八九\d]成|降价|优惠|打折|[一二两三四五六七八九\d]折|比价|资费")),
+    ("价格敏感", re.compile(r"贵|价格|便宜|报价更?低|低[一二两三四五六七八九\d]成|降价|优惠|打折|[一二两三四五六七八九\d]折|比价|资费")),
     ("预算", re.compile(r"预算")),
     ("决策人", re.compile(r"拍板|领导决定|请示|审批|老板定|决策|签字|领导出差")),
     ("满意", re.compile(r"满意(?!度)|挺好|认可")),
-    ("不满", re.compile(r"不满|投诉|掉线|太慢|很慢|宽带慢|嫌.{0,4}慢|温度高")),
+    ("不满", re.compile(r"不满|投诉|掉线|(?<![不怕])慢|卡顿|温度高|中断|断网")),
     ("续约意向", re.compile(r"续约|续签")),
 )
 
@@ -102,7 +103,8 @@ def _product_phrases() -> dict[str, str]:
 
 
 GENERIC_LINE = "专线"
-LINE_PRODUCTS = ("MAN_LINE", "SDH_LINE", "INTERNET_LINE")
+# A bare 专线 is 互联网专线 (its catalog alias) unless the customer only has another kind of line.
+LINE_PRODUCTS = ("INTERNET_LINE", "MAN_LINE", "SDH_LINE")
 
 
 def extract(
@@ -164,12 +166,15 @@ def extract(
     # ---------------- people: known contacts, then surname + title
     people: list[Person] = []
     taken: list[tuple[int, int]] = []
+    positions: dict[int, int] = {}
 
     def add_person(start: int, end: int, person: Person) -> None:
         if any(s < end and start < e for s, e in taken):
             return
         before, after = text[max(0, start - 12) : start], text[end : end + 6]
-        if DECIDES_AFTER.search(after) and not MET_BEFORE.search(before):
+        if NOT_MET_BEFORE.search(before):
+            person.met = False
+        elif DECIDES_AFTER.search(after) and not MET_BEFORE.search(before):
             person.met = False
         elif MET_BEFORE.search(before) or SPOKE_AFTER.search(after) or start <= 3:
             person.met = True
@@ -177,6 +182,7 @@ def extract(
             person.met = not people  # the first person named is usually the one met
         taken.append((start, end))
         people.append(person)
+        positions[id(person)] = start
 
     for c in contacts:
         for m in re.finditer(re.escape(c.name), text):
@@ -205,6 +211,7 @@ def extract(
         else:
             add_person(start, end, Person(mention, title, "", False))
 
+    people.sort(key=lambda p: positions[id(p)])  # in the order the note names them
     met = [p for p in people if p.met]
     mentioned = [p for p in people if not p.met]
 
@@ -258,11 +265,19 @@ def _dedupe(people: list[Person]) -> list[Person]:
     return out
 
 
+# A week, month or year without a day is not a date to follow up on ("下周给方案" → none).
+VAGUE = re.compile(r"^(这|本|下|上|今|明|去)?(个)?(周|星期|礼拜|月|年)$")
+
+
 def _pick_dates(text: str, mentions: list[DateMention], today: date):
     visit_date = today
     follow: DateMention | None = None
     for m in mentions:
+        if VAGUE.match(m.text):
+            continue
         after = text[m.end : m.end + 8]
+        if after.startswith("再") and not m.before:  # "1.15再沟通": a later date, not the visit
+            m = DateMention(m.text, m.start, m.end, m.day, True)
         is_follow = m.before or m.day > today or bool(FOLLOW_CUES.search(after[:4]))
         if m.day <= today and not m.before and not (m.day < today and FOLLOW_CUES.match(after.lstrip("再"))):
             if visit_date == today and m.day <= today:
