@@ -17,7 +17,9 @@ help:
 	@echo "make test    准备所需环境并运行全部测试"
 	@echo "make setup   只做准备：虚拟环境、依赖、数据库迁移、空库时导入演示数据"
 	@echo "make train   强制重新训练模型"
+	@echo "make telegram 启动两个服务器和 Telegram 机器人（需要 TELEGRAM_BOT_TOKEN）"
 	@echo "make lint    ruff 检查"
+	@echo "make eval    用留出测试集评估意图识别和客户解析，写 docs/eval.md"
 
 $(STAMP): pyproject.toml constraints.txt
 	@PY310="$$(scripts/find-python310.sh)" || exit 1; \
@@ -39,7 +41,10 @@ train: setup
 	@$(KAM) train --force
 
 run: model
-	@$(KAM) run
+	@if [ -n "$$TELEGRAM_BOT_TOKEN" ]; then $(KAM) telegram; else $(KAM) run; fi
+
+telegram: model
+	@$(KAM) telegram
 
 serve: model
 	@$(KAM) serve
@@ -51,6 +56,9 @@ test: setup
 	@$(KAM) kb check
 	@$(VENV)/bin/ruff check actions tests scripts $(wildcard bot)
 	@$(VENV)/bin/pytest -q -p no:cacheprovider
+
+eval: model
+	@$(PY) scripts/eval_report.py
 
 clean:
 	rm -rf models .rasa results

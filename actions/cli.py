@@ -6,7 +6,7 @@ import argparse
 import logging
 import os
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
@@ -163,6 +163,28 @@ def cmd_bind_code(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- reports
+def cmd_report_visits(args) -> int:
+    from actions.db.session import session_scope
+    from actions.services.reports import weekly_visits
+
+    try:
+        day = date.fromisoformat(args.date) if args.date else date.today()
+    except ValueError:
+        return _fail(f"--date 应为 YYYY-MM-DD（实际：{args.date}）")
+    with session_scope() as s:
+        try:
+            text = weekly_visits(s, day, args.manager)
+        except LookupError as e:
+            return _fail(str(e))
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        print(f"已写出周报 → {args.out}")
+    else:
+        print(text)
+    return 0
+
+
 # ---------------------------------------------------------------- servers
 def cmd_train(args) -> int:
     from actions.ops import ensure_model
@@ -187,6 +209,22 @@ def cmd_serve(args) -> int:
     print(f">> 启动 Rasa（端口 {rasa_port}，加载模型约需半分钟）", flush=True)
     servers.start_rasa()
     print(f">> 已就绪：POST http://127.0.0.1:{rasa_port}/webhooks/rest/webhook   Ctrl-C 停止", flush=True)
+    return servers.wait()
+
+
+def cmd_telegram(args) -> int:
+    from actions.ops import Servers, ensure_model
+
+    if not os.environ.get("TELEGRAM_BOT_TOKEN"):
+        return _fail("没有设置 TELEGRAM_BOT_TOKEN（见 README「在 Telegram 上部署」）")
+    model = ensure_model(quiet=True)
+    rasa_port, actions_port = _ports()
+    servers = Servers(model, rasa_port, actions_port)
+    servers.stop_on_signals()
+    print(f">> 启动动作服务器（端口 {actions_port}）和 Rasa（端口 {rasa_port}）", flush=True)
+    servers.start()
+    print(">> 启动 Telegram 机器人（长轮询；设置 TELEGRAM_WEBHOOK_URL 则用 webhook）  Ctrl-C 停止", flush=True)
+    servers.start_bot()
     return servers.wait()
 
 
@@ -255,11 +293,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("manager_code")
     sp.set_defaults(func=cmd_bind_code)
 
+    rp = sub.add_parser("report", help="报表").add_subparsers(dest="report_command", required=True)
+    sp = rp.add_parser("visits", help="拜访周报：本周拜访、超周期未拜访的客户、逾期跟进")
+    sp.add_argument("--week", action="store_true", help="按周（默认，也是目前唯一的周期）")
+    sp.add_argument("--date", help="周内任一天，默认今天")
+    sp.add_argument("--manager", help="只看这位客户经理（编码）")
+    sp.add_argument("--out", help="写到文件")
+    sp.set_defaults(func=cmd_report_visits)
+
     sp = sub.add_parser("train", help="训练模型（已是最新则跳过）")
     sp.add_argument("--force", action="store_true")
     sp.set_defaults(func=cmd_train)
     sub.add_parser("serve", help="前台启动 Rasa 和动作服务器").set_defaults(func=cmd_serve)
     sub.add_parser("run", help="启动动作服务器并打开终端对话").set_defaults(func=cmd_run)
+    sub.add_parser("telegram", help="启动两个服务器和 Telegram 机器人").set_defaults(func=cmd_telegram)
     return p
 
 

@@ -119,6 +119,7 @@ class Servers:
         self.endpoints = endpoints
         self.actions: subprocess.Popen | None = None
         self.rasa: subprocess.Popen | None = None
+        self.bot: subprocess.Popen | None = None
 
     @property
     def rasa_url(self) -> str:
@@ -168,6 +169,11 @@ class Servers:
         for sig in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, handler)
 
+    def start_bot(self) -> None:
+        """The Telegram front end (python -m bot), relaying to this Rasa server."""
+        self.env["RASA_URL"] = self.rasa_url
+        self.bot = self._popen("bot", [sys.executable, "-m", "bot"])
+
     def start(self) -> Servers:
         self.start_actions()
         self.start_rasa()
@@ -193,6 +199,7 @@ class Servers:
         self._stop(self.actions)
 
     def stop(self) -> None:
+        self._stop(self.bot)
         self.stop_rasa()
         self.stop_actions()
 
@@ -200,7 +207,7 @@ class Servers:
         """Foreground mode: return when either process ends or on Ctrl-C, stopping both."""
         try:
             while True:
-                for p in (self.actions, self.rasa):
+                for p in (self.actions, self.rasa, self.bot):
                     if p is not None and p.poll() is not None:
                         return p.returncode or 1
                 time.sleep(0.5)

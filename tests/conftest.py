@@ -10,6 +10,7 @@ import asyncio
 import os
 import uuid
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -151,3 +152,58 @@ def chat(executor, sqlite_demo):
 @pytest.fixture
 def make_chat(executor):
     return lambda sender=demo.DEMO_TELEGRAM_ID: Chat(executor, sender)
+
+
+# ---------------------------------------------------------------- the running stack (e2e)
+def thresholds() -> list[tuple]:
+    """Customers on each side of the tier (9,999 | 10,000), lifecycle (0.80 | 0.81 of B) and contract
+    (89 | 91 days) thresholds: code, name, alias, latest-3 spend, previous-3 spend, contract days."""
+    import csv
+
+    with (Path(__file__).parent / "fixtures" / "thresholds.csv").open(encoding="utf-8") as fh:
+        return [(r["code"], r["name"], r["alias"], int(r["recent"]), int(r["previous"]), int(r["contract_days"]))
+                for r in csv.DictReader(fh)]
+
+
+def write_threshold_import(folder: Path) -> None:
+    """Customers on each side of the tier, lifecycle and contract thresholds, dated from today."""
+    from datetime import date, timedelta
+
+    from actions.core.lifecycle import add_months
+
+    folder.mkdir()
+    last = add_months(date.today().replace(day=1), -1)
+    cust = ["code,name,aliases,industry,importance,manager_code,since,contract_end,status,competitors"]
+    bill = ["customer_code,month,amount"]
+    for code, name, alias, recent, previous, days in thresholds():
+        end = date.today() + timedelta(days=days)
+        cust.append(f"{code},{name},{alias},制造业,一般,E100,2020-01-01,{end:%Y-%m-%d},active,")
+        for k in range(6):
+            month = add_months(last, k - 5)
+            bill.append(f"{code},{month:%Y-%m},{previous if k < 3 else recent}")
+    (folder / "customers.csv").write_text("\n".join(cust) + "\n", encoding="utf-8")
+    (folder / "billing.csv").write_text("\n".join(bill) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    from actions.db.transfer import import_tables, read_source
+    from actions.ops import Servers, ensure_model, free_port
+
+    model = ensure_model(quiet=True)
+    tmp = tmp_path_factory.mktemp("e2e")
+    url = create_pg_database()  # the production database kind
+    migrate.upgrade(url)
+    with session_scope(url) as s:
+        demo.load(s, demo.build(customers=60, seed=7))
+    write_threshold_import(tmp / "thresholds")
+    with session_scope(url) as s:
+        import_tables(s, read_source(Path(__file__).parent / "fixtures" / "import_ok"))
+        import_tables(s, read_source(tmp / "thresholds"))
+    servers = Servers(model, free_port(), free_port(), env={"DATABASE_URL": url}, log_dir=tmp / "logs")
+    servers.start()
+    yield servers, url
+    servers.stop()
+    drop_pg_database(url)
+
+

@@ -8,36 +8,15 @@ whose customers appear in no training data.
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from actions.db import demo, migrate
 from actions.db.models import Visit
 from actions.db.session import session_scope
-from actions.db.transfer import import_tables, read_source
-from actions.ops import Servers, ensure_model, free_port
 
 pytestmark = pytest.mark.e2e
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory):
-    model = ensure_model(quiet=True)
-    tmp = tmp_path_factory.mktemp("e2e")
-    url = f"sqlite:///{tmp / 'crm.db'}"
-    migrate.upgrade(url)
-    with session_scope(url) as s:
-        demo.load(s, demo.build(customers=60, seed=7))
-    with session_scope(url) as s:
-        import_tables(s, read_source(FIXTURES / "import_ok"))
-    servers = Servers(model, free_port(), free_port(), env={"DATABASE_URL": url}, log_dir=tmp / "logs")
-    servers.start()
-    yield servers, url
-    servers.stop()
 
 
 class Conversation:
@@ -117,3 +96,84 @@ def test_greet_and_help_offer_examples(stack):
     c = fresh(stack, "10001")
     assert "李强你好" in c.say("你好")
     assert "华中钢铁最近怎么样" in [b["title"] for b in c.buttons]
+
+
+@pytest.mark.parametrize(
+    "typed,full,tier,stage,warned,not_warned",
+    [
+        ("润泰包装最近怎么样", "襄阳润泰包装有限公司", "水晶客户", "成熟期", [], ["下降", "合同"]),
+        ("凯达船舶最近怎么样", "宜昌凯达船舶有限公司", "黄金客户", "成熟期", [], ["下降", "合同"]),
+        ("华瑞汽配最近怎么样", "十堰华瑞汽配有限公司", "宝石客户", "衰退期", ["较前3月下降 20%"], ["合同"]),
+        ("安和粮油最近怎么样", "荆州安和粮油有限公司", "宝石客户", "成熟期", [], ["下降"]),
+        ("恒泰纸业最近怎么样", "孝感恒泰纸业有限公司", "黄金客户", "成熟期", ["还有 89 天"], ["下降"]),
+        ("永兴机电最近怎么样", "随州永兴机电有限公司", "黄金客户", "成熟期", [], ["合同"]),
+    ],
+)
+def test_thresholds_on_imported_customers(stack, typed, full, tier, stage, warned, not_warned):
+    c = fresh(stack, "20100")
+    reply = c.say(typed)
+    assert reply.startswith(f"{full} · {tier}")
+    assert f"｜{stage}" in reply
+    warnings = "\n".join(line for line in reply.splitlines() if line.startswith("⚠"))
+    for text in warned:
+        assert text in warnings
+    for text in not_warned:
+        assert text not in warnings
+
+
+def test_coaching_differs_by_industry_tier_and_stage(stack):
+    c = fresh(stack, "10001")
+    fabe = c.say("云桌面怎么跟仁和医院介绍")
+    assert fabe.startswith("云桌面 · FABE（汉阳仁和医院，医疗）") and "护士站" in fabe
+    spin = c.say("明天见楚天酒店何总 该问点啥")
+    assert spin.startswith("楚天大酒店有限公司（宝石客户，成熟期）见何静") and "决策者" in spin
+    offer = c.say("星河网咖适合什么套餐")
+    assert offer.startswith("星河网咖连锁有限公司（水晶客户，离网期）赢回建议")
+    assert "网吧ICT套餐" in offer and "钻石尊享服务包" not in offer and "商务宽带：" not in offer
+    offer = c.say("江城银行适合什么套餐")
+    assert offer.startswith("江城商业银行股份有限公司（白金客户，提升期）增值建议")
+    assert "网吧ICT套餐" not in offer and "需部门经理审批" in offer
+
+
+def test_edit_and_delete_through_rest(stack):
+    servers, url = stack
+    c = fresh(stack, "10001")
+    c.say("刚见完楚天酒店罗经理 客房电话要换汇线通 十五号前回复")
+    assert c.say("/affirm").startswith("已保存")
+    reply = c.say("改一下 跟进时间是下周四")
+    assert "跟进改为" in reply
+    assert c.say("/affirm").startswith("已修改")
+    reply = c.say("删掉刚才那条")
+    assert "删除这条记录" in reply
+    assert c.say("/affirm").startswith("已删除")
+
+
+def _set_connections(url: str, allowed: bool) -> None:
+    from conftest import _pg_admin
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    conn, _ = _pg_admin()
+    with conn.cursor() as cur:
+        cur.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {"true" if allowed else "false"}')
+        if not allowed:
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+    conn.close()
+
+
+def test_database_down_then_retry_saves_exactly_one(stack):
+    servers, url = stack
+    c = fresh(stack, "10001")
+    note = "刚见完华钢王科长 IDC机柜要加2个 月底前报价"
+    assert c.say(note).startswith("请确认这条拜访记录")
+    _set_connections(url, False)
+    try:
+        reply = c.say("/affirm")
+        assert "没保存" in reply and "已保存" not in reply
+        assert [b["title"] for b in c.buttons] == ["重试"]
+    finally:
+        _set_connections(url, True)
+    assert c.say("重试").startswith("已保存")
+    assert "没有待重试" in c.say("重试")
+    with session_scope(url) as s:
+        assert s.execute(select(func.count()).select_from(Visit).where(Visit.summary == note)).scalar() == 1

@@ -46,7 +46,8 @@ def request_from(tracker: Tracker) -> Request:
 
 def emit(dispatcher: CollectingDispatcher, reply: Reply) -> list[dict[str, Any]]:
     buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
-    dispatcher.utter_message(text=reply.text, buttons=buttons or None)
+    if reply.text:
+        dispatcher.utter_message(text=reply.text, buttons=buttons or None)
     return [SlotSet(k, v) for k, v in reply.slots.items()]
 
 
@@ -76,6 +77,8 @@ class KamAction(Action):
                 manager = manager_by_sender(session, req.sender)
                 if manager is None and self.requires_manager:
                     audit(session, f"tg:{req.sender}", "unbound", None, intent=req.intent)
+                    if req.intent == "daily_digest":
+                        return Reply("")  # never push anything unsolicited to an unbound user
                     return common.unbound_reply(req)
                 return self.handle(session, manager, req)
         except (OperationalError, DBAPIError) as e:

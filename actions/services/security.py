@@ -25,8 +25,9 @@ def check_request(req: Request) -> str | None:
     secret = os.environ.get("BOT_SHARED_SECRET")
     if not secret:
         return None
-    given = req.metadata.get("kam_sig")
-    message_id = req.metadata.get("message_id")
+    # User messages carry it in metadata; the digest (trigger_intent) carries it in entities.
+    given = req.metadata.get("kam_sig") or req.entity("kam_sig")
+    message_id = req.metadata.get("message_id") or req.entity("message_id")
     if not given or message_id is None:
         return "unsigned"
     if not hmac.compare_digest(str(given), sign(secret, req.sender, str(message_id))):

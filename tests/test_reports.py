@@ -1,0 +1,32 @@
+"""Supervisor outputs: weekly visit report and the visits export."""
+
+import csv
+import io
+from datetime import date, timedelta
+
+from actions.cli import main as kam
+
+
+def test_weekly_report_lists_visits_stale_customers_and_overdue(sqlite_demo, capsys):
+    assert kam(["report", "visits", "--week", "--manager", "M001"]) == 0
+    out = capsys.readouterr().out
+    monday = date.today() - timedelta(days=date.today().weekday())
+    assert out.startswith(f"拜访周报 {monday:%Y-%m-%d}")
+    assert "李强（M001，政企一部）" in out
+    assert "⚠ 逾期跟进" in out and "楚天大酒店有限公司：安排测速" in out
+    assert "⚠ 未拜访 长江物流集团有限公司（白金）" in out  # 70 days > 30-day cadence
+    assert "华中钢铁集团有限公司（钻石）" not in out.split("⚠ 未拜访", 1)[-1]  # visited 14 days ago
+
+
+def test_report_unknown_manager_is_a_clear_error(sqlite_demo, capsys):
+    assert kam(["report", "visits", "--week", "--manager", "M999"]) == 2
+    assert "M999" in capsys.readouterr().err
+
+
+def test_export_visits_has_import_columns_and_extracted_fields(sqlite_demo, capsys):
+    assert kam(["export", "visits"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert {"customer_code", "date", "manager_code", "summary", "next_step", "follow_up",
+            "people", "products", "signals"} <= set(rows[0])
+    hg = [r for r in rows if r["customer_code"] == "C0001"]
+    assert any("周明" in r["people"] and r["products"] == "MAN_LINE" for r in hg)

@@ -1,0 +1,233 @@
+"""The real python-telegram-bot Application against a local fake Bot API, with Rasa and the
+action server running: bind, status, button tap, unbound user, edited message, photo, group,
+long reply split, Rasa stopped then restarted, digest, rate limit."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import replace
+
+import pytest
+from fake_telegram import FakeTelegram
+
+from bot import render
+from bot.app import (
+    DOWN_REPLY,
+    EDITED_REPLY,
+    GROUP_REPLY,
+    MEDIA_REPLY,
+    RATE_REPLY,
+    build_application,
+    next_digest_at,
+    run_digest,
+    runtime,
+)
+from bot.config import Settings, from_env
+
+pytestmark = pytest.mark.e2e
+
+
+class RunningBot:
+    def __init__(self, settings: Settings):
+        self.app = build_application(settings)
+        self.loop = asyncio.new_event_loop()
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+
+    def start(self) -> RunningBot:
+        def run():
+            asyncio.set_event_loop(self.loop)
+            self.loop.run_until_complete(self._main())
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        assert self._ready.wait(30), "bot did not start"
+        return self
+
+    async def _main(self):
+        self._stop = asyncio.Event()
+        async with self.app:
+            await self.app.post_init(self.app)
+            await self.app.start()
+            await self.app.updater.start_polling(poll_interval=0.0, timeout=1)
+            self._ready.set()
+            await self._stop.wait()
+            await self.app.updater.stop()
+            await self.app.stop()
+            await self.app.post_shutdown(self.app)
+
+    def call(self, coro, timeout: float = 120):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self._stop.set)
+        self.thread.join(30)
+
+
+@pytest.fixture(scope="module")
+def tg(stack, tmp_path_factory):
+    servers, url = stack
+    fake = FakeTelegram().start()
+    settings = Settings(
+        token=fake.token, api_base_url=fake.base_url, rasa_url=servers.rasa_url, rasa_timeout=20,
+        slow_notice_after=8, rate_limit_per_minute=20, digest_time=None,
+        state_file=str(tmp_path_factory.mktemp("bot") / "state.pickle"),
+    )
+    bot = RunningBot(settings).start()
+    yield fake, bot, servers, url
+    bot.stop()
+    fake.stop()
+
+
+def texts(messages):
+    return [m.get("text", "") for m in messages]
+
+
+def test_commands_menu_set_in_chinese(tg):
+    fake, *_ = tg
+    commands = fake.called("setMyCommands")[0]["commands"]
+    assert [c["command"] for c in commands] == ["start", "help", "bind"]
+    assert commands[2]["description"].startswith("绑定账号")
+
+
+def test_unbound_user_gets_only_how_to_bind(tg):
+    fake, *_ = tg
+    fake.send_text(70001, "/start")
+    got = fake.wait_for_messages(70001, 2, contains="/bind")
+    assert "大客户经理助手" in got[0]["text"] and "还没有开通" in got[1]["text"]
+    fake.send_text(70001, "华中钢铁最近怎么样")
+    got = fake.wait_for_messages(70001, 3)
+    assert "还没有开通" in got[2]["text"] and "钻石" not in got[2]["text"]
+
+
+def test_bind_then_status_with_buttons_and_tap(tg, monkeypatch, capsys):
+    fake, bot, servers, url = tg
+    from actions.cli import main as kam
+
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert kam(["manager", "bind-code", "M003"]) == 0  # 陈静: no other test speaks as her
+    code = capsys.readouterr().out.split("绑定码：")[1][:8]
+    fake.send_text(70002, f"/bind {code}")
+    got = fake.wait_for_messages(70002, 1, contains="绑定成功")
+    assert "陈静" in got[0]["text"]
+    fake.send_text(70002, f"/bind {code}")  # single use
+    fake.wait_for_messages(70002, 2, contains="已用过")
+    fake.send_text(70002, "光谷电子最近怎么样")
+    got = fake.wait_for_messages(70002, 3, contains="光谷电子科技股份有限公司")
+    status = got[2]
+    assert status["text"].startswith("<b>光谷电子科技股份有限公司 · 钻石客户")
+    assert status["parse_mode"] == "HTML"
+    rows = status["reply_markup"]["inline_keyboard"]
+    assert all(len(r) <= 3 for r in rows) and sum(len(r) for r in rows) == 5
+    assert fake.called("sendChatAction")
+    brief_button = rows[0][0]
+    assert brief_button["text"] == "拜访简报"
+    message = {"message_id": 1, "date": 0, "chat": {"id": 70002, "type": "private"}, "text": "x"}
+    fake.tap(70002, message, brief_button["callback_data"])
+    got = fake.wait_for_messages(70002, 4, contains="拜访简报")
+    assert "【CRM 事实】" in got[3]["text"]
+    assert fake.called("answerCallbackQuery") and fake.called("editMessageReplyMarkup")
+
+
+def test_values_are_escaped(tg, monkeypatch):
+    assert render.as_html("A<b>&\n<script>") == "<b>A&lt;b&gt;&amp;</b>\n&lt;script&gt;"
+
+
+def test_edited_message_photo_and_group_are_answered_not_relayed(tg):
+    fake, *_ = tg
+    fake.send_text(70003, "华钢怎么样", edited=True)
+    assert texts(fake.wait_for_messages(70003, 1)) == [EDITED_REPLY]
+    fake.send_photo(70003)
+    assert texts(fake.wait_for_messages(70003, 2))[1] == MEDIA_REPLY
+    fake.send_text(70004, "华钢怎么样", chat_type="group")
+    assert texts(fake.wait_for_messages(-100_000 - 70004, 1)) == [GROUP_REPLY]
+
+
+def test_long_reply_is_split_at_line_boundaries():
+    lines = [f"第{i}行：" + "很长的拜访内容" * 20 for i in range(60)]
+    parts = render.split_text("\n".join(lines))
+    assert len(parts) > 1 and all(len(p) <= render.SAFE_LIMIT for p in parts)
+    assert "\n".join(parts) == "\n".join(lines)  # nothing lost, cut only between lines
+    assert all(p.split("\n")[0].startswith("第") for p in parts)
+
+
+def test_long_note_reply_through_bot_is_split(tg):
+    fake, bot, servers, url = tg
+    fake.send_text(70010, "/start")
+    fake.wait_for_messages(70010, 2)
+    long = "\n".join("Telegram 分段测试" + "字" * 300 for _ in range(20))
+    bot.call(_send_direct(bot.app, 70010, long))
+    got = fake.sent_to(70010)[2:]
+    assert len(got) >= 2 and all(len(m["text"]) <= render.TELEGRAM_LIMIT for m in got)
+
+
+async def _send_direct(app, chat_id, text):
+    from bot.app import send_rasa_messages
+
+    await send_rasa_messages(app.bot, chat_id, [{"text": text}], app.bot_data)
+
+
+def test_rate_limit_is_friendly(tg):
+    fake, bot, *_ = tg
+    rt = runtime(bot.app)
+    rt.settings = replace(rt.settings, rate_limit_per_minute=2)
+    try:
+        for _ in range(3):
+            fake.send_text(70005, "/help")
+        got = fake.wait_for_messages(70005, 3)  # updates run concurrently: any order
+        assert RATE_REPLY in texts(got)
+    finally:
+        rt.settings = replace(rt.settings, rate_limit_per_minute=20)
+
+
+def test_rasa_stopped_then_restarted_nothing_lost(tg):
+    fake, bot, servers, url = tg
+    fake.send_text(10001, "你好")  # the demo manager, bound in the demo data
+    fake.wait_for_messages(10001, 1, contains="李强你好")
+    servers.stop_rasa()
+    try:
+        fake.send_text(10001, "华钢最近怎么样")
+        got = fake.wait_for_messages(10001, 2, timeout=30, contains=DOWN_REPLY)
+        retry = got[-1]["reply_markup"]["inline_keyboard"][0][0]
+        assert retry["text"] == "重发"
+    finally:
+        servers.start_rasa()
+    message = {"message_id": 2, "date": 0, "chat": {"id": 10001, "type": "private"}, "text": DOWN_REPLY}
+    fake.tap(10001, message, retry["callback_data"])
+    got = fake.wait_for_messages(10001, 3, contains="华中钢铁集团有限公司")
+    assert got[-1]["text"].startswith("<b>华中钢铁集团有限公司")
+
+
+def test_digest_sent_to_known_bound_users_only(tg):
+    fake, bot, *_ = tg
+    before_bound = len(fake.sent_to(10001))
+    before_unbound = len(fake.sent_to(70001))
+    sent = bot.call(run_digest(bot.app))
+    assert sent >= 1
+    got = fake.sent_to(10001)[before_bound:]
+    assert got and "李强早上好" in got[0]["text"] and "预警" in got[0]["text"]
+    assert len(fake.sent_to(70001)) == before_unbound  # unbound: nothing pushed
+
+
+def test_digest_schedule_skips_weekends():
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    s = Settings(token="x", digest_time=time(8, 30))
+    friday_evening = datetime(2026, 11, 20, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert next_digest_at(friday_evening, s).date().isoformat() == "2026-11-23"  # Monday
+
+
+def test_settings_from_env_require_token():
+    with pytest.raises(SystemExit):
+        from_env({})
+    s = from_env({"TELEGRAM_BOT_TOKEN": "1:a", "RASA_URL": "http://r:1/", "DIGEST_TIME": "off"})
+    assert s.rasa_url == "http://r:1" and s.digest_time is None and s.base_url == "https://api.telegram.org/bot"
+
+
+def test_bot_and_actions_sign_the_same_way():
+    from actions.services.security import sign as actions_sign
+    from bot.rasa import sign as bot_sign
+
+    assert actions_sign("k", "10001", "7") == bot_sign("k", "10001", "7")
