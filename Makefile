@@ -20,6 +20,7 @@ help:
 	@echo "make telegram 启动两个服务器和 Telegram 机器人（需要 TELEGRAM_BOT_TOKEN）"
 	@echo "make lint    ruff 检查"
 	@echo "make eval    用留出测试集评估意图识别和客户解析，写 docs/eval.md"
+	@echo "make bench   1 万客户、1/10/50 并发的延迟和吞吐（SQLite 和 PostgreSQL）"
 
 $(STAMP): pyproject.toml constraints.txt
 	@PY310="$$(scripts/find-python310.sh)" || exit 1; \
@@ -59,6 +60,10 @@ test: setup
 
 eval: model
 	@$(PY) scripts/eval_report.py
+
+bench: model
+	@$(PY) scripts/bench_resolver.py
+	@$(PY) scripts/bench_rest.py
 
 clean:
 	rm -rf models .rasa results

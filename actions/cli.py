@@ -245,7 +245,7 @@ def cmd_run(args) -> int:
     print("   试试：华中钢铁最近怎么样 / 明天去华钢帮我准备一下 / 我的客户有哪些风险   输入 /stop 退出")
     try:
         return subprocess.call(
-            [sys.executable, "-m", "rasa", "shell", "--model", str(model), "--endpoints",
+            [sys.executable, "-m", "actions.rasa_launcher", "shell", "--model", str(model), "--endpoints",
              "endpoints.yml", "--conversation-id", sender, "--quiet"],
             cwd=ROOT, env=servers.env,
         )

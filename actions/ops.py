@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import signal
 import socket
@@ -74,10 +75,15 @@ def ensure_model(force: bool = False, root: Path = ROOT, quiet: bool = False) ->
     result = subprocess.run(cmd, cwd=root, env=rasa_env())
     if result.returncode != 0 or not target.exists():
         raise SystemExit("错误：rasa train 失败，见上面的输出")
-    print(f">> 训练完成，用时 {time.monotonic() - started:.0f} 秒：{target.relative_to(root)}", flush=True)
+    seconds = time.monotonic() - started
+    target.with_suffix("").with_suffix(".json").write_text(
+        json.dumps({"train_seconds": round(seconds, 1), "trained_at": time.strftime("%Y-%m-%d %H:%M")}), encoding="utf-8"
+    )
+    print(f">> 训练完成，用时 {seconds:.0f} 秒：{target.relative_to(root)}", flush=True)
     for old in sorted(target.parent.glob("kam-*.tar.gz"), key=lambda p: p.stat().st_mtime)[:-2]:
         if old != target:
             old.unlink(missing_ok=True)
+            old.with_suffix("").with_suffix(".json").unlink(missing_ok=True)
     return target
 
 
@@ -146,7 +152,7 @@ class Servers:
         self.rasa = self._popen(
             "rasa",
             [
-                sys.executable, "-m", "rasa", "run", "--enable-api", "--model", str(self.model),
+                sys.executable, "-m", "actions.rasa_launcher", "run", "--enable-api", "--model", str(self.model),
                 "--port", str(self.rasa_port), "--endpoints", self.endpoints,
                 "--credentials", "credentials.yml", "--interface", "127.0.0.1",
             ],

@@ -299,3 +299,32 @@ def test_signed_requests_required_when_secret_set(chat, monkeypatch):
     assert "未通过校验" in chat.say("action_customer_status", "华钢怎么样", metadata=forged)
     good = {"message_id": 7, "kam_sig": sign("s3cret", "10001", "7")}
     assert chat.say("action_customer_status", "华钢怎么样", metadata=good).text.startswith("华中钢铁集团有限公司")
+
+
+def test_portfolio_question_naming_one_customer_answers_for_it(chat):
+    said = chat.say("action_portfolio_alerts", "华钢有啥风险没")
+    assert said.text.startswith("华中钢铁集团有限公司（钻石客户，衰退期）风险")
+
+
+def test_bad_entity_from_nlu_does_not_break_the_reply(chat):
+    # DIET once tagged the place name 黄石 as a tier and classified a status question as tier_policy
+    said = chat.say("action_tier_policy", "华钢最近怎么样", entities=ent("tier", "黄石"))
+    assert said.text.startswith("华中钢铁集团有限公司 · 钻石客户")
+    said = chat.say("action_bundle_offer", "白金客户有啥优惠", entities=ent("tier", "黄石"))
+    assert "白金客户可用的套餐" in said
+
+
+def test_unexpected_error_is_a_clear_reply_and_keeps_the_note(chat, monkeypatch):
+    from actions.services import visits
+
+    chat.say("action_log_visit", HG_NOTE)
+
+    def boom(*a, **k):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(visits, "save_pending", boom)
+    said = chat.say("action_affirm", "/affirm")
+    assert "没保存" in said and "出错" in said and "重试" in said.titles
+    assert chat.slots["pending_note"]["text"] == HG_NOTE
+    said = chat.say("action_greet", "你好")
+    assert "你好" in said

@@ -42,6 +42,9 @@ class _VisitAction(KamAction):
     def on_db_error(self, req):
         return visits.db_down_reply(req)
 
+    def on_unexpected(self, req):
+        return visits.failed_reply(req)
+
 
 def _visit_action(name: str, handler):
     return type(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -51,6 +52,28 @@ def emit(dispatcher: CollectingDispatcher, reply: Reply) -> list[dict[str, Any]]
     return [SlotSet(k, v) for k, v in reply.slots.items()]
 
 
+_warm = threading.Event()
+
+
+def warm_up_in_background() -> None:
+    """Load spaCy/jieba/jionlp for visit notes once, off the request path, on the first request
+    the action server handles (never at import time): the first note of the day stays fast."""
+    if _warm.is_set():
+        return
+    _warm.set()
+
+    def load() -> None:
+        try:
+            from actions.core import dates, notes
+
+            notes._nlp()
+            dates._jio()
+        except Exception:  # noqa: BLE001 - a failed warm-up only means a slower first note
+            log.warning("warm-up of the note extractor failed", exc_info=True)
+
+    threading.Thread(target=load, name="kam-warm-up", daemon=True).start()
+
+
 class KamAction(Action):
     """Base: identity first; the handler runs in a worker thread with one DB session."""
 
@@ -66,6 +89,9 @@ class KamAction(Action):
 
     def on_db_error(self, req: Request) -> Reply:
         return Reply(self.db_error_reply)
+
+    def on_unexpected(self, req: Request) -> Reply:
+        return Reply("抱歉，处理这条消息时出错了，已记录下来。请换个说法再试，或者稍后再问。")
 
     def _run_sync(self, req: Request) -> Reply:
         try:
@@ -87,8 +113,12 @@ class KamAction(Action):
                 self.action_name, req.sender, req.intent, type(e.orig).__name__ if hasattr(e, "orig") else e,
             )
             return self.on_db_error(req)
+        except Exception:  # never a 500 and an empty reply: a clear answer, the details in the log
+            log.exception("unexpected error in %s (sender=%s intent=%s)", self.action_name, req.sender, req.intent)
+            return self.on_unexpected(req)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        warm_up_in_background()
         req = request_from(tracker)
         reply = await asyncio.to_thread(self._run_sync, req)
         return emit(dispatcher, reply)

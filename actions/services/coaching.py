@@ -112,8 +112,12 @@ def spin_questions(session: Session, manager: Manager, req: Request) -> Reply:
 def bundle_offer(session: Session, manager: Manager, req: Request) -> Reply:
     text = req.free_text
     asked_discount = discount_pct(text)
-    tier_word = req.entity("tier") or next((z for z in TIER_BY_ZH if z in text), None)
-    customer, ask = find_customer(session, manager, req, intent="bundle_offer", required=tier_word is None and asked_discount is None)
+    entity = req.entity("tier")
+    tier_word = entity if entity in TIER_BY_ZH else next((z for z in TIER_BY_ZH if z in text), None)
+    customer, ask = find_customer(
+        session, manager, req, intent="bundle_offer", required=tier_word is None and asked_discount is None,
+        use_context=tier_word is None,  # "白金客户有啥优惠" is about the tier, not the current customer
+    )
     if ask:
         return ask
     if customer is None and tier_word:

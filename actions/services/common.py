@@ -49,6 +49,7 @@ def find_customer(
     required: bool = True,
     keep: dict | None = None,
     guess_from_text: bool = True,
+    use_context: bool = True,
 ) -> tuple[Customer | None, Reply | None]:
     """The customer this turn is about, or a reply that asks/refuses instead.
 
@@ -90,7 +91,7 @@ def find_customer(
                 f"「{res.matched}」不在你的客户名单里，无法查看。\n如确需了解，请联系你的部门经理。"
             )
 
-    context = _context_customer(session, manager, req)
+    context = _context_customer(session, manager, req) if use_context else None
     if context is not None and not (typed_entity and not FOLLOW_UP_CUES.search(req.free_text)):
         _audit_view(session, manager, context, intent)
         return context, None

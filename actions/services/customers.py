@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy.orm import Session
 
 from actions.core import briefs, lifecycle, tiering
@@ -97,6 +99,12 @@ MAX_LISTED = 10
 
 
 def portfolio_alerts(session: Session, manager: Manager, req: Request) -> Reply:
+    from actions.services import directory
+
+    if req.free_text:
+        res, _ = directory.resolve(session, manager, req.free_text, allow_prefix=False)
+        if res.status == "found":  # "明珠新材有啥风险没": one named customer, not the portfolio
+            return customer_status(session, manager, replace(req, entities={**req.entities, "aspect": ["风险"]}))
     focus = next((k for k, words in PORTFOLIO_FOCUS.items() if any(w in req.free_text for w in words)), None)
     rows = []
     for f in portfolio_facts(session, manager, today=req.today):
@@ -126,9 +134,17 @@ def portfolio_alerts(session: Session, manager: Manager, req: Request) -> Reply:
     return Reply("\n".join(lines), buttons)
 
 
+POLICY_WORDS = ("等级", "级别", "权益", "标准", "服务", "待遇", "门槛", "周期", "多久", "什么客户", "几级", "哪一级",
+                "哪个等级", "划分", "分级", "生命周期", "期", "培训", "派驻", "重要大客户", "特大", "普通大客户", "星")
+
+
 def tier_policy(session: Session, manager: Manager, req: Request) -> Reply:
     text = req.free_text
-    tier_word = req.entity("tier") or next((t.zh for t in tiering.TIERS if t.zh in text), None)
+    # Only a real tier name counts: DIET may tag 黄石 (a place) as a tier.
+    entity = req.entity("tier")
+    tier_word = entity if entity in tiering.TIER_BY_ZH else next((t.zh for t in tiering.TIERS if t.zh in text), None)
+    if text and not tier_word and not any(w in text for w in POLICY_WORDS) and amount_yuan(text) is None:
+        return customer_status(session, manager, req)  # "黄石嘉和税务分局最近怎么样" misread as a policy question
     if any(w in text for w in ("生命周期", "衰退期", "成熟期", "提升期", "获取期", "离网期")):
         stages = lifecycle.STAGES.values()
         named = [s for s in stages if s.zh in text]

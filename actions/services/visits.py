@@ -81,6 +81,16 @@ def db_down_reply(req: Request) -> Reply:
     return Reply("CRM 数据库暂时连不上，请稍后再试。")
 
 
+def failed_reply(req: Request) -> Reply:
+    """Something unexpected failed in a visit-note turn: say it is not saved, keep the note."""
+    reply = db_down_reply(req)
+    if "没保存" in reply.text:
+        reply.text = reply.text.replace("CRM 数据库暂时连不上", "处理时出错了（已记录）")
+    else:
+        reply.text = "抱歉，处理这条消息时出错了，已记录下来。请换个说法再试。"
+    return reply
+
+
 # ---------------------------------------------------------------- log
 def log_visit(session: Session, manager: Manager, req: Request, text: str | None = None) -> Reply:
     pending = _pending(req)

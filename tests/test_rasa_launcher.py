@@ -1,0 +1,19 @@
+"""The launcher's faster action-response validation validates exactly as Rasa does."""
+
+import pytest
+from jsonschema import ValidationError
+
+from actions.rasa_launcher import install_fast_action_validation
+
+
+def test_fast_validation_accepts_good_and_rejects_bad_responses():
+    from rasa.core.actions.action import RemoteAction
+
+    install_fast_action_validation()
+    action = RemoteAction("action_customer_status", None)
+    good = {"events": [{"event": "slot", "name": "customer_id", "value": "1"}],
+            "responses": [{"text": "华中钢铁集团有限公司", "buttons": [{"title": "拜访简报", "payload": "/visit_brief"}]}]}
+    assert action._validate_action_result(good) is True
+    with pytest.raises(ValidationError) as e:
+        action._validate_action_result({"events": [{"event": "slot"}], "responses": "not a list"})
+    assert "Failed to validate Action server response" in e.value.message
