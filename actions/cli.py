@@ -197,7 +197,8 @@ def _ports() -> tuple[int, int]:
     return int(os.environ.get("RASA_PORT", "5005")), int(os.environ.get("ACTIONS_PORT", "5055"))
 
 
-def cmd_serve(args) -> int:
+def _start_servers():
+    """Both servers in the foreground (`make serve`, `make telegram`), stopped by Ctrl-C or a signal."""
     from actions.ops import Servers, ensure_model
 
     model = ensure_model(quiet=True)
@@ -208,21 +209,19 @@ def cmd_serve(args) -> int:
     servers.start_actions()
     print(f">> 启动 Rasa（端口 {rasa_port}，加载模型约需半分钟）", flush=True)
     servers.start_rasa()
-    print(f">> 已就绪：POST http://127.0.0.1:{rasa_port}/webhooks/rest/webhook   Ctrl-C 停止", flush=True)
+    return servers
+
+
+def cmd_serve(args) -> int:
+    servers = _start_servers()
+    print(f">> 已就绪：POST {servers.rasa_url}/webhooks/rest/webhook   Ctrl-C 停止", flush=True)
     return servers.wait()
 
 
 def cmd_telegram(args) -> int:
-    from actions.ops import Servers, ensure_model
-
     if not os.environ.get("TELEGRAM_BOT_TOKEN"):
         return _fail("没有设置 TELEGRAM_BOT_TOKEN（见 README「在 Telegram 上部署」）")
-    model = ensure_model(quiet=True)
-    rasa_port, actions_port = _ports()
-    servers = Servers(model, rasa_port, actions_port)
-    servers.stop_on_signals()
-    print(f">> 启动动作服务器（端口 {actions_port}）和 Rasa（端口 {rasa_port}）", flush=True)
-    servers.start()
+    servers = _start_servers()
     print(">> 启动 Telegram 机器人（长轮询；设置 TELEGRAM_WEBHOOK_URL 则用 webhook）  Ctrl-C 停止", flush=True)
     servers.start_bot()
     return servers.wait()

@@ -74,9 +74,18 @@ async def post(client: httpx.AsyncClient, url: str, sender: str, text: str) -> f
     return (time.perf_counter() - t) * 1000
 
 
+async def reset(base: str, senders: list[str]) -> None:
+    """Start every measured scenario from a fresh conversation, so tracker length is the same."""
+    async with httpx.AsyncClient(timeout=60) as client:
+        for sender in senders:
+            r = await client.put(f"{base}/conversations/{sender}/tracker/events", json=[])
+            r.raise_for_status()
+
+
 async def run_level(base: str, names: dict[str, list[str]], scenario: str, concurrency: int, total: int) -> dict:
     url = f"{base}/webhooks/rest/webhook"
     senders = list(names)[:max(concurrency, 1)]
+    await reset(base, senders)
     rng = random.Random(concurrency)
     times: list[float] = []
     errors: list[str] = []

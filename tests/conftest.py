@@ -18,6 +18,7 @@ from actions.db import demo, migrate
 from actions.db.session import dispose_all, session_scope
 from actions.services import directory
 
+os.environ.setdefault("KAM_DIRECTORY_TTL", "0")  # tests see CRM changes at once (production: 2 s)
 PG_ADMIN_URL = os.environ.get("KAM_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 
 

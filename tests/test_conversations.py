@@ -328,3 +328,19 @@ def test_unexpected_error_is_a_clear_reply_and_keeps_the_note(chat, monkeypatch)
     assert chat.slots["pending_note"]["text"] == HG_NOTE
     said = chat.say("action_greet", "你好")
     assert "你好" in said
+
+
+def test_note_sent_as_two_messages_is_one_note(chat, sqlite_demo):
+    chat.say("action_log_visit", "刚见完华钢周主任 他说双路由方案可以")
+    said = chat.say("action_log_visit", "但是要等黄总拍板 下周三前把报价发过去")
+    assert said.text.startswith("已把这条补充到刚才的记录里") and "需决策者黄伟批准" in said
+    assert chat.say("action_affirm", "/affirm").text.startswith("已保存")
+    saved = visits(sqlite_demo)
+    assert len(saved) == 1 and saved[0].summary == "刚见完华钢周主任 他说双路由方案可以\n但是要等黄总拍板 下周三前把报价发过去"
+    assert saved[0].follow_up is not None
+
+
+def test_a_note_about_another_customer_starts_a_new_one(chat):
+    chat.say("action_log_visit", "刚见完华钢周主任 他说双路由方案可以")
+    said = chat.say("action_log_visit", "下午又去了江城银行 郑浩说要12条专线 月底前报价")
+    assert said.text.startswith("请确认这条拜访记录") and "江城商业银行股份有限公司" in said

@@ -163,3 +163,18 @@ def test_audit_log_table_is_writable(empty_db):
     with session_scope(empty_db) as s:
         audit(s, "M001", "view", 1, intent="customer_status")
     assert count(empty_db, AuditLog) == 1
+
+
+def test_billing_for_one_customer_uses_the_index(demo_db):
+    """No query scans all billing rows for one customer (the customer_status hot path)."""
+    from sqlalchemy import text
+
+    query = "SELECT month, amount FROM billing WHERE customer_id = 1 ORDER BY month DESC LIMIT 24"
+    with session_scope(demo_db) as s:
+        if s.get_bind().dialect.name == "sqlite":
+            plan = " ".join(str(r[-1]) for r in s.execute(text(f"EXPLAIN QUERY PLAN {query}")))
+            assert "uq_billing_customer_month" in plan and "SCAN billing" not in plan.replace("USING INDEX", "")
+        else:
+            s.execute(text("SET LOCAL enable_seqscan = off"))  # tiny test tables would not need the index
+            plan = " ".join(r[0] for r in s.execute(text(f"EXPLAIN {query}")))
+            assert "uq_billing_customer_month" in plan and "Seq Scan" not in plan

@@ -30,3 +30,9 @@ def test_export_visits_has_import_columns_and_extracted_fields(sqlite_demo, caps
             "people", "products", "signals"} <= set(rows[0])
     hg = [r for r in rows if r["customer_code"] == "C0001"]
     assert any("周明" in r["people"] and r["products"] == "MAN_LINE" for r in hg)
+
+
+def test_telegram_without_token_is_one_clear_line(monkeypatch, capsys):
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    assert kam(["telegram"]) == 2
+    assert "TELEGRAM_BOT_TOKEN" in capsys.readouterr().err

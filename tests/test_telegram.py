@@ -29,8 +29,9 @@ pytestmark = pytest.mark.e2e
 
 
 class RunningBot:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, webhook_port: int | None = None):
         self.app = build_application(settings)
+        self.webhook_port = webhook_port
         self.loop = asyncio.new_event_loop()
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -50,7 +51,15 @@ class RunningBot:
         async with self.app:
             await self.app.post_init(self.app)
             await self.app.start()
-            await self.app.updater.start_polling(poll_interval=0.0, timeout=1)
+            if self.webhook_port:
+                s = runtime(self.app).settings
+                await self.app.updater.start_webhook(
+                    listen="127.0.0.1", port=self.webhook_port, url_path=s.webhook_path,
+                    secret_token=s.webhook_secret_token,
+                    webhook_url=f"http://127.0.0.1:{self.webhook_port}/{s.webhook_path}",
+                )
+            else:
+                await self.app.updater.start_polling(poll_interval=0.0, timeout=1)
             self._ready.set()
             await self._stop.wait()
             await self.app.updater.stop()
@@ -231,3 +240,33 @@ def test_bot_and_actions_sign_the_same_way():
     from bot.rasa import sign as bot_sign
 
     assert actions_sign("k", "10001", "7") == bot_sign("k", "10001", "7")
+
+
+def test_webhook_mode_accepts_only_the_secret(tg, tmp_path):
+    import httpx
+
+    from actions.ops import free_port
+
+    fake, _, servers, _ = tg
+    port = free_port()
+    settings = Settings(
+        token=fake.token, api_base_url=fake.base_url, rasa_url=servers.rasa_url, digest_time=None,
+        webhook_url=f"http://127.0.0.1:{port}", webhook_path="tg", webhook_secret_token="s3cret",
+        state_file=str(tmp_path / "state.pickle"),
+    )
+    hook = RunningBot(settings, webhook_port=port).start()
+    try:
+        assert fake.called("setWebhook")[-1]["url"] == f"http://127.0.0.1:{port}/tg"
+        update = {"update_id": 900001, "message": {
+            "message_id": 5, "date": 0, "chat": {"id": 70020, "type": "private"},
+            "from": fake.user(70020), "text": "/help",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}
+        forged = httpx.post(f"http://127.0.0.1:{port}/tg", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "no"})
+        assert forged.status_code == 403
+        ok = httpx.post(f"http://127.0.0.1:{port}/tg", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"})
+        assert ok.status_code == 200
+        got = fake.wait_for_messages(70020, 1)
+        assert "还没有开通" in got[0]["text"]  # relayed to Rasa: an unbound user learns how to bind
+        assert len(fake.sent_to(70020)) == 1  # the forged update was never handled
+    finally:
+        hook.stop()

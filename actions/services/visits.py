@@ -107,6 +107,15 @@ def log_visit(session: Session, manager: Manager, req: Request, text: str | None
             "把拜访情况直接发给我就行，一条消息写完，比如：\n"
             "刚见完华钢周主任 他说双路由方案可以 但要等黄总拍板 下周三前把报价发过去"
         )
+    merged = False
+    if pending and not pending.get("unparsed") and text != pending.get("text") and req.free_text == text:
+        # A note sent as several messages: while one waits for 保存, more text about the same
+        # customer (or naming none) is added to it instead of starting a second note.
+        res_customer, _ = find_customer(session, manager, req, intent="log_visit", required=False, use_context=False)
+        if res_customer is None or res_customer.id == pending.get("customer_id"):
+            text = f"{pending['text']}\n{text}"
+            resolve_req = _with_text(req, text)
+            merged = True
     if len(text) > MAX_NOTE_CHARS:
         return Reply(f"这条记录有 {len(text)} 个字，超过 {MAX_NOTE_CHARS} 字上限。请分成两条发。")
     customer, ask = find_customer(session, manager, resolve_req, intent="log_visit", guess_from_text=False)
@@ -131,7 +140,10 @@ def log_visit(session: Session, manager: Manager, req: Request, text: str | None
         "message_id": req.message_id,
     }
     p["dedupe_key"] = dedupe_key(manager.code, customer.id, text, p["visit_date"])
-    return Reply(render_pending(p, req.today), list(CONFIRM_BUTTONS), {"pending_note": p, **customer_slot(customer)})
+    shown = render_pending(p, req.today)
+    if merged:
+        shown = shown.replace("请确认这条拜访记录：", "已把这条补充到刚才的记录里，请确认：", 1)
+    return Reply(shown, list(CONFIRM_BUTTONS), {"pending_note": p, **customer_slot(customer)})
 
 
 def _with_text(req: Request, text: str) -> Request:
