@@ -37,3 +37,39 @@ def test_note(case):
     if "next_step" in case:
         assert note.next_step == case["next_step"]
     assert note.text == case["text"]
+
+
+def test_concurrent_first_use_loads_once(tmp_path):
+    """Concurrent first use of the extractor (warm-up thread + requests) loads spaCy once, cleanly.
+
+    The failure this guards against (half-initialised spaCy modules when two threads imported them
+    in different orders) was seen in the running action server; it is timing-dependent, so this
+    smoke test starts the threads together but cannot force the interleaving. The fix is structural:
+    every heavy load goes through actions.core.loading.HEAVY_LOAD_LOCK.
+    """
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = Path(tmp_path) / "race.py"
+    code.write_text(
+        "import threading\n"
+        "from datetime import date\n"
+        "from actions.core import notes, dates\n"
+        "errors = []\n"
+        "barrier = threading.Barrier(8)\n"
+        "def go(fn):\n"
+        "    barrier.wait()\n"
+        "    try:\n"
+        "        fn()\n"
+        "    except Exception as e:\n"
+        "        errors.append(repr(e))\n"
+        "work = [lambda: notes.extract('刚见完周主任 下周三前发报价', date(2026, 11, 22))] * 4 + [notes._nlp] * 2 + [dates._jio] * 2\n"
+        "ts = [threading.Thread(target=go, args=(f,)) for f in work]\n"
+        "[t.start() for t in ts]; [t.join() for t in ts]\n"
+        "print('ERRORS', errors)\n",
+        encoding="utf-8",
+    )
+    out = subprocess.run([sys.executable, str(code)], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert "ERRORS []" in out.stdout, out.stdout[-500:] + out.stderr[-1500:]

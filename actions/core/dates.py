@@ -8,7 +8,6 @@ bare 5号 or 3月5号 that has passed rolls to next month / next year.
 from __future__ import annotations
 
 import calendar
-import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -31,11 +30,21 @@ class DateMention:
     before: bool = False  # "…前" / "之前": a deadline
 
 
-@functools.lru_cache(maxsize=1)
-def _jio():
-    import jionlp
+_JIO = None
 
-    return jionlp
+
+def _jio():
+    """jionlp, imported once under the shared heavy-load lock (see actions.core.loading)."""
+    global _JIO
+    if _JIO is None:
+        from actions.core.loading import HEAVY_LOAD_LOCK
+
+        with HEAVY_LOAD_LOCK:
+            if _JIO is None:
+                import jionlp
+
+                _JIO = jionlp
+    return _JIO
 
 
 def _month_end(year: int, month: int) -> date:

@@ -8,7 +8,6 @@ original text verbatim.
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from datetime import date
 
 from actions.core.dates import DateMention, find_dates, roll_forward
 from actions.core.facts import ContactFact
+from actions.core.loading import HEAVY_LOAD_LOCK
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
@@ -74,22 +74,29 @@ class ParsedNote:
 
 
 _nlp_lock = threading.Lock()
+_NLP = None
 
 
-@functools.lru_cache(maxsize=1)
 def _nlp():
-    import jieba
-    import spacy
+    """spacy.blank("zh") with jieba, built once; safe when two threads ask at the same time."""
+    global _NLP
+    if _NLP is None:
+        with HEAVY_LOAD_LOCK:
+            if _NLP is None:
+                import jieba
+                import spacy
+                from spacy.matcher import Matcher, PhraseMatcher  # noqa: F401 - imported under the lock
 
-    from actions.kb.loader import products
+                from actions.kb.loader import products
 
-    jieba.setLogLevel(60)
-    for p in products():
-        for alias in (p.short, *p.aliases):
-            jieba.add_word(alias, freq=20000)
-    for t in TITLES:
-        jieba.add_word(t, freq=2000)
-    return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+                jieba.setLogLevel(60)
+                for p in products():
+                    for alias in (p.short, *p.aliases):
+                        jieba.add_word(alias, freq=20000)
+                for t in TITLES:
+                    jieba.add_word(t, freq=2000)
+                _NLP = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+    return _NLP
 
 
 def _product_phrases() -> dict[str, str]:
@@ -114,10 +121,10 @@ def extract(
     held_products: Sequence[str] = (),
     customer_names: Sequence[str] = (),
 ) -> ParsedNote:
+    nlp = _nlp()  # loads spaCy under the shared lock before anything below imports from it
     from spacy.matcher import Matcher, PhraseMatcher
     from spacy.util import filter_spans
 
-    nlp = _nlp()
     with _nlp_lock:  # jieba's dictionary is global; keep additions and tokenizing together
         import jieba
 
