@@ -174,6 +174,29 @@ def bench_db(kind: str, customers: int, requests: int, model: Path) -> dict:
     return out
 
 
+def write_markdown(report: list[dict], train: dict) -> None:
+    """docs/bench-latest.md: the raw figures of the last run (docs/performance.md explains them)."""
+    from datetime import date
+
+    lines = [f"# Latest `make bench` run ({date.today():%Y-%m-%d})", "",
+             f"Model training: {train.get('train_seconds', '?')} s. Times in ms; see docs/performance.md.", ""]
+    for r in report:
+        lines += [f"## {r['db']}", "",
+                  f"Demo data {r['demo_seconds']:.1f} s; action server start {r['actions_start_s']:.1f} s; "
+                  f"Rasa start {r['rasa_start_s']:.1f} s; RSS Rasa {r['rss_mib']['rasa']:.0f} MiB, "
+                  f"action server {r['rss_mib']['actions']:.0f} MiB", "",
+                  "| scenario | concurrent | p50 | p95 | p99 | req/s | n | errors |", "|---|---|---|---|---|---|---|---|"]
+        for key, v in r["results"].items():
+            scenario, level = key.rsplit("@", 1)
+            lines.append(f"| {scenario} | {level} | {v['p50']:.0f} | {v['p95']:.0f} | {v['p99']:.0f} | "
+                         f"{v['rps']:.1f} | {v['n']} | {v['errors']} |")
+        for level in (1, 10, 50):
+            s, h = r["results"][f"customer_status@{level}"], r["results"][f"你好@{level}"]
+            lines.append(f"\ncustomer_status / 你好 at {level}: p95 ratio {s['p95'] / h['p95']:.2f}")
+        lines.append("")
+    (ROOT / "docs" / "bench-latest.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--customers", type=int, default=10_000)
@@ -195,6 +218,7 @@ def main() -> None:
             s, h = r["results"][f"customer_status@{level}"], r["results"][f"你好@{level}"]
             print(f"  {level:>2} 并发：customer_status p95 / 你好 p95 = {s['p95'] / h['p95']:.2f}（p50 比 {s['p50'] / h['p50']:.2f}）")
         report.append(r)
+    write_markdown(report, train)
     out = ROOT / "var" / "bench" / "last.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"train": train, "runs": report}, ensure_ascii=False, indent=1), encoding="utf-8")

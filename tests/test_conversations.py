@@ -344,3 +344,15 @@ def test_a_note_about_another_customer_starts_a_new_one(chat):
     chat.say("action_log_visit", "刚见完华钢周主任 他说双路由方案可以")
     said = chat.say("action_log_visit", "下午又去了江城银行 郑浩说要12条专线 月底前报价")
     assert said.text.startswith("请确认这条拜访记录") and "江城商业银行股份有限公司" in said
+
+
+def test_unknown_name_never_falls_back_to_the_current_customer(chat):
+    chat.say("action_customer_status", "华钢最近怎么样")
+    for text in ("武当山旅游公司最近怎么样", "光谷科技怎么样"):
+        said = chat.say("action_customer_status", text)
+        assert "没找到" in said and "华中钢铁" not in said.text
+    # real follow-ups still use the current customer
+    assert chat.say("action_customer_status", "他们合同啥时候到期", entities=ent("aspect", "合同")).text.startswith("华中钢铁")
+    assert chat.say("action_customer_status", "联系人呢", entities=ent("aspect", "联系人")).text.startswith("华中钢铁")
+    assert "华中钢铁集团有限公司" in chat.say("action_bundle_offer", "能不能打八折")
+    assert chat.say("action_customer_status", "最近怎么样").text.startswith("华中钢铁")

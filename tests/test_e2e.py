@@ -57,7 +57,7 @@ def test_imported_customer_found_without_retraining(stack):
     assert c.say("鄂东明珠新材料股份有限公司最近怎么样").startswith("鄂东明珠新材料股份有限公司")
     assert c.say("明珠新材咋样").startswith("鄂东明珠新材料股份有限公司")
     assert c.say("鄂东明株新材最近咋样").startswith("鄂东明珠新材料股份有限公司")  # typo
-    reply = c.say("edmzxc怎么样")  # pinyin initials of 鄂东明珠新材
+    reply = c.say("mzxc怎么样")  # pinyin initials of the alias 明珠新材
     assert reply.startswith("鄂东明珠新材料股份有限公司")
     assert "衰退期" in reply  # 12.0万 → 8.8万 by the imported billing
     reply = c.say("他们合同啥时候到期")
@@ -177,3 +177,20 @@ def test_database_down_then_retry_saves_exactly_one(stack):
     assert "没有待重试" in c.say("重试")
     with session_scope(url) as s:
         assert s.execute(select(func.count()).select_from(Visit).where(Visit.summary == note)).scalar() == 1
+
+
+def test_other_intents_and_unhappy_paths_over_rest(stack):
+    c = fresh(stack, "10001")
+    brief = c.say("明天去华中钢铁 帮我准备一下")
+    assert brief.startswith("华中钢铁集团有限公司 拜访简报") and "【建议】" in brief
+    alerts = c.say("哪些合同快到期了")
+    assert "90 天内合同到期" in alerts and "华中钢铁集团有限公司" in alerts
+    assert "派驻客户经理" in c.say("钻石客户有什么权益")
+    assert "要跟进" in c.say("这周有哪些待办")
+    assert "哪一个" in c.say("东湖最近咋样")  # ambiguous: buttons with the full names
+    assert {"武汉市公安局东湖分局", "东湖高新区管委会"} <= {b["title"] for b in c.buttons}
+    assert "没找到" in c.say("武当山旅游公司最近怎么样")  # not found
+    nonsense = c.say("阿巴阿巴 qwerty zzz")  # fallback offers help, or a clear "not found"
+    assert "没太明白" in nonsense or "没找到" in nonsense
+    assert c.say("今天上午拜访了华中钢铁张总 聊了5G专网 下周三前给个方案").startswith("请确认")
+    assert "没有保存" in c.say("/deny")  # deny at confirmation

@@ -36,3 +36,19 @@ def test_telegram_without_token_is_one_clear_line(monkeypatch, capsys):
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     assert kam(["telegram"]) == 2
     assert "TELEGRAM_BOT_TOKEN" in capsys.readouterr().err
+
+
+def test_bind_codes_expire_after_24_hours_and_work_once(sqlite_demo):
+    from datetime import datetime, timedelta
+
+    from actions.db.access import create_bind_code, redeem_bind_code
+    from actions.db.session import session_scope
+
+    issued = datetime(2026, 11, 22, 9, 0)
+    with session_scope(sqlite_demo) as s:
+        late, _ = create_bind_code(s, "M002", now=issued)
+        fresh, _ = create_bind_code(s, "M002", now=issued)
+    with session_scope(sqlite_demo) as s:
+        assert redeem_bind_code(s, late, "90001", now=issued + timedelta(hours=24, minutes=1)) is None
+        assert redeem_bind_code(s, fresh, "90001", now=issued + timedelta(hours=23)).code == "M002"
+        assert redeem_bind_code(s, fresh, "90002", now=issued + timedelta(hours=23)) is None  # used

@@ -63,6 +63,11 @@ def test_forbidden_reveals_nothing_but_the_typed_text(index):
     assert r.status == "forbidden" and r.ids == [] and r.matched == "光谷电子" and r.hidden_ids == [5]
 
 
+def test_prefix_of_others_customers_reveals_nothing(index):
+    r = index.resolve("光谷科技怎么样", MINE)  # 光谷电子 is another manager's
+    assert r.status == "not_found" and r.hidden_ids == []
+
+
 def test_lead_sees_team_admin_sees_all(index):
     assert index.resolve("华中重工怎么样", LEAD).status == "found"
     assert index.resolve("光谷电子", LEAD).status == "forbidden"

@@ -21,6 +21,34 @@ ACCESS_HELP = (
 )
 DB_DOWN = "CRM 数据库暂时连不上，这次没查到数据。请稍后再试。"
 FOLLOW_UP_CUES = re.compile(r"他们|他|她|它|这家|那家|该客户|这个客户|那个客户|这客户")
+ORG_NAME = re.compile(
+    r"^[\u4e00-\u9fff]{2,}?(?:有限公司|公司|集团|医院|银行|商行|学校|中学|小学|学院|大学|分局|局|酒店|饭店|宾馆|"
+    r"网咖|网吧|工厂|厂|研究所|委员会|管委会|政府|中心|超市|物流)"
+)
+# Words around a name: a name is what stands between them ("去武当山旅游公司", not "跟医院介绍").
+_AROUND = re.compile(r"跟|给|和|对|向|去|见|在|到|从|怎么|如何|介绍|讲讲|讲|推|聊|帮我|准备|明天|今天|后天|[，。！？,.!?\s]")
+
+
+def _org_name(text: str) -> str:
+    for chunk in _AROUND.split(text):
+        m = ORG_NAME.match(chunk)
+        if m:
+            return m.group()
+    return ""
+
+
+def names_unknown_customer(req: Request, intent: str) -> str:
+    """The text names a customer (that did not resolve): never fall back to the current one."""
+    text = req.free_text
+    if not text or FOLLOW_UP_CUES.search(text):
+        return ""
+    rest = _leftover(text)
+    org = _org_name(text)
+    if org:
+        return org
+    if intent in ("customer_status", "visit_brief") and len(rest) >= 3:
+        return rest  # "光谷科技怎么样": a name, not a follow-up question
+    return ""
 
 
 def unbound_reply(req: Request) -> Reply:
@@ -91,14 +119,15 @@ def find_customer(
                 f"「{res.matched}」不在你的客户名单里，无法查看。\n如确需了解，请联系你的部门经理。"
             )
 
-    context = _context_customer(session, manager, req) if use_context else None
+    unknown = "" if typed_entity else names_unknown_customer(req, intent)
+    context = _context_customer(session, manager, req) if use_context and not unknown else None
     if context is not None and not (typed_entity and not FOLLOW_UP_CUES.search(req.free_text)):
         _audit_view(session, manager, context, intent)
         return context, None
-    if not required:
+    if not required and not unknown:
         return None, None
 
-    guess = typed_entity or (_leftover(req.free_text) if guess_from_text else "")
+    guess = typed_entity or unknown or (_leftover(req.free_text) if guess_from_text else "")
     index = index or directory.customer_index(session)
     suggestions = index.suggest(guess or req.free_text, directory.filter_for(manager)) if (guess or req.free_text) else []
     buttons = [
@@ -114,8 +143,10 @@ def find_customer(
 
 
 _FILLER = re.compile(
-    r"最近|怎么样|咋样|怎样|情况|什么|啥|一下|帮我|给我|查查|查下|查一下|看看|看下|说说|的|了|吗|呢|吧|"
+    r"最近|怎么样|咋样|怎样|情况|什么|啥|一下|帮我|给我|查查|查下|查一下|看看|看下|说说|的|了|吗|呢|吧|啊|"
     r"明天|今天|后天|下午|上午|准备|去|见|拜访|简报|合同|联系人|消费|套餐|推荐|到期|时候|现在|还|有没有|是|"
+    r"投诉|故障|工单|产品|业务|等级|级别|风险|预警|账单|关键人|决策人|多少|几号|花|钱|每个月|每月|近况|"
+    r"那边|这阵子|这段时间|如何|动静|变化|新|那|就|"
     r"[，。！？,.!?\s]"
 )
 
