@@ -56,6 +56,10 @@ class FakeTelegram:
     def stop(self) -> None:
         async def shutdown():
             await self._runner.cleanup()
+            pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in pending:  # long polls still waiting: end them quietly
+                t.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
