@@ -25,7 +25,7 @@ from bot.app import (
 )
 from bot.config import Settings, from_env
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.e2e  # most tests here use the running stack
 
 
 class RunningBot:
@@ -270,3 +270,45 @@ def test_webhook_mode_accepts_only_the_secret(tg, tmp_path):
         assert len(fake.sent_to(70020)) == 1  # the forged update was never handled
     finally:
         hook.stop()
+
+
+def test_slow_rasa_gets_a_still_working_notice_then_the_answer(tmp_path):
+    """A local HTTP server that answers the REST webhook after 2.5 s stands in for a slow Rasa."""
+    import threading as _threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from bot.app import SLOW_REPLY
+
+    class SlowRasa(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server API
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            import time as _t
+
+            _t.sleep(2.5)
+            body = '[{"recipient_id": "1", "text": "华中钢铁集团有限公司 · 钻石客户"}]'.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowRasa)
+    _threading.Thread(target=server.serve_forever, daemon=True).start()
+    fake = FakeTelegram().start()
+    settings = Settings(
+        token=fake.token, api_base_url=fake.base_url, rasa_url=f"http://127.0.0.1:{server.server_port}",
+        slow_notice_after=1, rasa_timeout=10, digest_time=None, state_file=str(tmp_path / "s.pickle"),
+    )
+    bot = RunningBot(settings).start()
+    try:
+        fake.send_text(70030, "华钢怎么样")
+        got = fake.wait_for_messages(70030, 2, timeout=20)
+        assert got[0]["text"] == SLOW_REPLY
+        assert got[1]["text"].startswith("<b>华中钢铁集团有限公司")
+    finally:
+        bot.stop()
+        fake.stop()
+        server.shutdown()
