@@ -118,7 +118,7 @@ async def send_rasa_messages(bot, chat_id: int, messages: list[dict], bot_data: 
         parts = render.split_text(text)
         markup = render.keyboard(m.get("buttons") or [], store)
         for i, part in enumerate(parts):
-            body = render.as_html(part) if i == 0 else render.as_html("\n" + part).lstrip("\n")
+            body = render.as_html(part, bold_first=i == 0)
             await bot.send_message(
                 chat_id, body, parse_mode=ParseMode.HTML,
                 reply_markup=markup if i == len(parts) - 1 else None,

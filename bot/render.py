@@ -31,12 +31,12 @@ def split_text(text: str, limit: int = SAFE_LIMIT) -> list[str]:
     return parts
 
 
-def as_html(text: str) -> str:
-    """Every value from Rasa is escaped; the first line (the customer's name) is bold."""
-    lines = text.split("\n")
-    if lines and lines[0]:
-        lines[0] = f"<b>{html.escape(lines[0])}</b>"
-        return "\n".join([lines[0], *(html.escape(x) for x in lines[1:])])
+def as_html(text: str, bold_first: bool = True) -> str:
+    """Every value from Rasa is escaped; the first line (the customer's name) is bold unless
+    this is a continuation part of a split message."""
+    first, sep, rest = text.partition("\n")
+    if bold_first and first:
+        return f"<b>{html.escape(first)}</b>{sep}{html.escape(rest)}"
     return html.escape(text)
 
 

@@ -59,6 +59,12 @@ def trend_line(f: CustomerFacts, months: int = 3) -> str:
     return series + (f"（较前3月 {signed_pct(change)}）" if change is not None else "")
 
 
+def short(text: str, n: int) -> str:
+    """One line of at most n characters (whitespace folded), with … when cut."""
+    text = " ".join((text or "").split())
+    return text[:n] + ("…" if len(text) > n else "")
+
+
 def md(d: date) -> str:
     return f"{d.month:02d}-{d.day:02d}"
 

@@ -27,7 +27,7 @@ def dictionary_words() -> list[str]:
 
     words: list[str] = []
     for p in products():
-        words += [p.short, *p.aliases]
+        words += list(p.spoken)
     for c in CORE:
         words += [c.name, *c.aliases]
         words += [name for name, *_ in c.contacts]

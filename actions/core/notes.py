@@ -74,39 +74,55 @@ class ParsedNote:
 
 
 _nlp_lock = threading.Lock()
-_NLP = None
+_PIPELINE = None
+TITLE_RE = "|".join(sorted(TITLES, key=len, reverse=True))
 
 
-def _nlp():
-    """spacy.blank("zh") with jieba, built once; safe when two threads ask at the same time."""
-    global _NLP
-    if _NLP is None:
+@dataclass(frozen=True)
+class _Pipeline:
+    """Everything that depends only on the catalog: built once, read by every note."""
+
+    nlp: object  # spacy.blank("zh") with the jieba segmenter
+    phrases: dict  # lower-cased short name / full name / alias → catalog code
+    products: object  # PhraseMatcher: catalog phrases and competitors
+    people: object  # Matcher: surname + title (王科长, or 王 / 科长)
+
+
+def _pipeline() -> _Pipeline:
+    """Built once; safe when two threads ask at the same time (see actions.core.loading)."""
+    global _PIPELINE
+    if _PIPELINE is None:
         with HEAVY_LOAD_LOCK:
-            if _NLP is None:
+            if _PIPELINE is None:
                 import jieba
                 import spacy
-                from spacy.matcher import Matcher, PhraseMatcher  # noqa: F401 - imported under the lock
+                from spacy.matcher import Matcher, PhraseMatcher
 
                 from actions.kb.loader import products
 
                 jieba.setLogLevel(60)
                 for p in products():
-                    for alias in (p.short, *p.aliases):
+                    for alias in p.spoken:
                         jieba.add_word(alias, freq=20000)
                 for t in TITLES:
                     jieba.add_word(t, freq=2000)
-                _NLP = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
-    return _NLP
+                nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+                phrases = {name.lower(): p.code for p in products() for name in (p.short, p.name, *p.aliases)}
+                pm = PhraseMatcher(nlp.vocab, attr="LOWER")
+                for alias, code in phrases.items():
+                    pm.add(code, [nlp.make_doc(alias)])
+                for comp in COMPETITORS:
+                    pm.add("COMP_" + comp, [nlp.make_doc(comp)])
+                people = Matcher(nlp.vocab)
+                people.add("PERSON", [[{"TEXT": {"REGEX": f"^[{SURNAMES}]({TITLE_RE})$"}}]])
+                people.add("PERSON2", [[{"TEXT": {"REGEX": f"^[{SURNAMES}]$"}}, {"TEXT": {"REGEX": f"^({TITLE_RE})$"}}]])
+                _PIPELINE = _Pipeline(nlp, phrases, pm, people)
+    return _PIPELINE
 
 
-def _product_phrases() -> dict[str, str]:
-    from actions.kb.loader import products
-
-    phrases = {}
-    for p in products():
-        for alias in (p.short, p.name, *p.aliases):
-            phrases[alias.lower()] = p.code
-    return phrases
+def _nlp():
+    """spacy.blank("zh") with jieba (loads the whole extraction pipeline on first use)."""
+    return _pipeline().nlp
 
 
 GENERIC_LINE = "专线"
@@ -121,8 +137,7 @@ def extract(
     held_products: Sequence[str] = (),
     customer_names: Sequence[str] = (),
 ) -> ParsedNote:
-    nlp = _nlp()  # loads spaCy under the shared lock before anything below imports from it
-    from spacy.matcher import Matcher, PhraseMatcher
+    pipe = _pipeline()  # loads spaCy under the shared lock before anything below imports from it
     from spacy.util import filter_spans
 
     with _nlp_lock:  # jieba's dictionary is global; keep additions and tokenizing together
@@ -132,16 +147,11 @@ def extract(
             jieba.add_word(c.name, freq=20000)
         for n in customer_names:
             jieba.add_word(n, freq=20000)
-        doc = nlp.make_doc(text)
+        doc = pipe.nlp.make_doc(text)
 
     # ---------------- products and competitors: PhraseMatcher on lower-cased text
-    phrases = _product_phrases()
-    pm = PhraseMatcher(nlp.vocab, attr="LOWER")
-    for alias, code in phrases.items():
-        pm.add(code, [nlp.make_doc(alias)])
-    for comp in COMPETITORS:
-        pm.add("COMP_" + comp, [nlp.make_doc(comp)])
-    spans = filter_spans([doc[s:e] for _, s, e in pm(doc)])
+    phrases = pipe.phrases
+    spans = filter_spans([doc[s:e] for _, s, e in pipe.products(doc)])
     products: list[str] = []
     competitors: list[str] = []
     covered: list[tuple[int, int]] = []
@@ -193,25 +203,19 @@ def extract(
 
     for c in contacts:
         for m in re.finditer(re.escape(c.name), text):
-            title = _title_after(text, m.end()) or c.title
-            add_person(m.start(), m.end() + len(_title_after(text, m.end()) or ""), Person(c.name, title or c.title, c.role, True))
-    matcher = Matcher(nlp.vocab)
-    title_re = "|".join(sorted(TITLES, key=len, reverse=True))
-    matcher.add("PERSON", [[{"TEXT": {"REGEX": f"^[{SURNAMES}]({title_re})$"}}]])
-    matcher.add("PERSON2", [[{"TEXT": {"REGEX": f"^[{SURNAMES}]$"}}, {"TEXT": {"REGEX": f"^({title_re})$"}}]])
-    candidates = [(doc[s:e].start_char, doc[s:e].end_char) for _, s, e in matcher(doc)]
+            title = _title_after(text, m.end())  # "冯敏主任": the title typed after the name
+            add_person(m.start(), m.end() + len(title), Person(c.name, title or c.title, c.role, True))
+    candidates = [(doc[s:e].start_char, doc[s:e].end_char) for _, s, e in pipe.people(doc)]
     # Character fallback: jieba may glue a surname to the previous word (信息科王 / 科长).
-    for m in re.finditer(f"[{SURNAMES}](?:{title_re})", text):
+    for m in re.finditer(f"[{SURNAMES}](?:{TITLE_RE})", text):
         candidates.append((m.start(), m.end()))
     for start, end in sorted(set(candidates)):
         mention = text[start:end]
         surname, title = mention[0], mention[1:]
         if any(s <= start < e for s, e in taken):
             continue
-        if start > 0 and text[start - 1] in SURNAMES and text[start - 1 : start + 1] not in ("和" + surname,):
-            # part of a longer name such as 冯敏主任 — handled by known contacts or skipped
-            if not re.match(r"[和跟与见及、]", text[start - 1]):
-                continue
+        if start > 0 and text[start - 1] in SURNAMES:
+            continue  # part of a longer name such as 冯敏主任 — handled by known contacts or skipped
         match = _match_contact(surname, title, contacts)
         if match:
             add_person(start, end, Person(match.name, match.title, match.role, True))

@@ -69,9 +69,8 @@ def rank(bundles: tuple[Bundle, ...], f: CustomerFacts, limit: int = 3) -> list[
                 continue  # an upgrade needs the product it upgrades
         elif b.products and not new_products:
             continue  # would re-offer what they already have
-        stage_score = STAGE_FIT.get(f.stage.key, {}).get(next((s for s in b.stages if s == f.stage.key), ""), 0)
-        if not stage_score:
-            stage_score = max((STAGE_FIT.get(f.stage.key, {}).get(s, 0) for s in b.stages), default=0)
+        # The best fit among the stages the bundle serves (its own stage scores highest).
+        stage_score = max((STAGE_FIT.get(f.stage.key, {}).get(s, 0) for s in b.stages), default=0)
         industry_score = 1.0 if f.industry in b.industries else 0.5
         lack_score = len(new_products) * 0.5
         if b.kind == "prepaid":
@@ -117,7 +116,7 @@ def _complaint_about(b: Bundle, f: CustomerFacts) -> str:
             continue
         for code in b.products:
             p = catalog.get(code)
-            if p and any(alias in t.summary for alias in (p.short, *p.aliases) if len(alias) >= 2):
+            if p and any(alias in t.summary for alias in p.spoken if len(alias) >= 2):
                 return f"{t.kind}：{t.summary}"
     return ""
 

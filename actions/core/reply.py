@@ -15,7 +15,6 @@ class Request:
     entities: dict[str, list[str]] = field(default_factory=dict)
     slots: dict = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)
-    message_id: str | None = None
     today: date = field(default_factory=date.today)
     now: datetime = field(default_factory=datetime.now)
 

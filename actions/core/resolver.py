@@ -79,6 +79,7 @@ class Entry:
     name: str
     manager_id: int | None
     team: str
+    code: str = ""
 
 
 @dataclass

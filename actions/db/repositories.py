@@ -189,8 +189,11 @@ def recent_visits(
     return [visit_fact(v, name or "") for v, name in session.execute(stmt).all()]
 
 
-def portfolio_facts(session: Session, manager: Manager, *, today: date | None = None) -> list[CustomerFacts]:
-    """Facts for every customer the manager may see, in a handful of batched queries.
+def portfolio_facts(
+    session: Session, manager: Manager, *, today: date | None = None, own_only: bool = False
+) -> list[CustomerFacts]:
+    """Facts for every customer the manager may see (own_only: only those they own), in a
+    handful of batched queries.
 
     Loads only what the warning rules need: the latest 9 months of billing, open tickets,
     visits of the last year; contacts and subscriptions are left empty.
@@ -198,7 +201,8 @@ def portfolio_facts(session: Session, manager: Manager, *, today: date | None = 
     from actions.core.lifecycle import add_months
 
     today = today or date.today()
-    customers = list(session.execute(visible_customers_stmt(manager).order_by(Customer.id)).scalars())
+    stmt = select(Customer).where(Customer.manager_id == manager.id) if own_only else visible_customers_stmt(manager)
+    customers = list(session.execute(stmt.order_by(Customer.id)).scalars())
     if not customers:
         return []
     ids = [c.id for c in customers]

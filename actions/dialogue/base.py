@@ -39,7 +39,6 @@ def request_from(tracker: Tracker) -> Request:
         entities=entities,
         slots=dict(tracker.slots),
         metadata=metadata if isinstance(metadata, dict) else {},
-        message_id=str(metadata.get("message_id")) if isinstance(metadata, dict) and metadata.get("message_id") else None,
         today=date.today(),
         now=datetime.now(),
     )

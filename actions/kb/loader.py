@@ -31,6 +31,11 @@ class Product:
     unit: str
     aliases: tuple[str, ...]
 
+    @property
+    def spoken(self) -> tuple[str, ...]:
+        """What managers type for it: the short name and the aliases."""
+        return (self.short, *self.aliases)
+
 
 def kb_dir() -> Path:
     return Path(os.environ.get("KAM_KB_DIR") or KB_DIR)
@@ -106,20 +111,33 @@ def product_by_code() -> dict[str, Product]:
     return {p.code: p for p in products()}
 
 
+@functools.cache
+def _name_index() -> dict[str, Product]:
+    index: dict[str, Product] = {}
+    for p in products():
+        for name in (p.code, p.name, *p.spoken):
+            index.setdefault(name.lower(), p)  # the first product in the catalog wins, as before
+    return index
+
+
 def lookup_product(text: str) -> Product | None:
     """A product by code, full name, short name or alias (case-insensitive)."""
-    key = (text or "").strip().lower()
-    if not key:
-        return None
+    return _name_index().get((text or "").strip().lower())
+
+
+def product_in_text(text: str) -> Product | None:
+    """The product named in free text by its longest short name or alias (case-insensitive)."""
+    low = (text or "").lower()
+    best: tuple[Product, int] | None = None
     for p in products():
-        names = {p.code.lower(), p.name.lower(), p.short.lower(), *(a.lower() for a in p.aliases)}
-        if key in names:
-            return p
-    return None
+        for alias in p.spoken:
+            if alias.lower() in low and (best is None or len(alias) > best[1]):
+                best = (p, len(alias))
+    return best[0] if best else None
 
 
 def clear_cache() -> None:
-    for fn in (products, fabe, spin, bundles):
+    for fn in (products, fabe, spin, bundles, _name_index):
         fn.cache_clear()
 
 

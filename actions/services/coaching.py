@@ -22,13 +22,7 @@ def _product_in(req: Request) -> loader.Product | None:
         p = loader.lookup_product(value)
         if p:
             return p
-    text = req.free_text.lower()
-    best = None
-    for p in loader.products():
-        for alias in (p.short, *p.aliases):
-            if alias.lower() in text and (best is None or len(alias) > best[1]):
-                best = (p, len(alias))
-    return best[0] if best else None
+    return loader.product_in_text(req.free_text)
 
 
 def brief_suggestions(f: CustomerFacts, alerts) -> list[str]:

@@ -105,7 +105,7 @@ def find_customer(
         if res.status == "ambiguous":
             audit(session, manager.code, "ambiguous", None, intent=intent, typed=res.matched, candidates=res.ids)
             buttons = [
-                Button(index.entries[i].name, payload(intent, customer_code=_code(session, i), **(keep or {})))
+                Button(index.entries[i].name, payload(intent, customer_code=index.entries[i].code, **(keep or {})))
                 for i in res.ids[:6]
             ]
             if len(res.ids) == 1:
@@ -131,7 +131,7 @@ def find_customer(
     index = index or directory.customer_index(session)
     suggestions = index.suggest(guess or req.free_text, directory.filter_for(manager)) if (guess or req.free_text) else []
     buttons = [
-        Button(index.entries[i].name, payload(intent, customer_code=_code(session, i), **(keep or {})))
+        Button(index.entries[i].name, payload(intent, customer_code=index.entries[i].code, **(keep or {})))
         for i in suggestions
     ]
     audit(session, manager.code, "not_found", None, intent=intent, typed=(guess or "")[:40])
@@ -154,11 +154,6 @@ _FILLER = re.compile(
 def _leftover(text: str) -> str:
     rest = _FILLER.sub("", text or "")
     return rest if 2 <= len(rest) <= 20 else ""
-
-
-def _code(session: Session, customer_id: int) -> str:
-    c = session.get(Customer, customer_id)
-    return c.code if c else ""
 
 
 def _audit_view(session: Session, manager: Manager, customer: Customer, intent: str) -> None:

@@ -98,6 +98,20 @@ PORTFOLIO_FOCUS = {
 MAX_LISTED = 10
 
 
+def ranked_portfolio(session: Session, manager: Manager, req: Request, kind: str | None = None):
+    """(facts, alerts) for every visible customer with a warning (only `kind` if given),
+    most urgent first, then the most valuable."""
+    rows = []
+    for f in portfolio_facts(session, manager, today=req.today):
+        alerts = alerts_for(f, today=req.today, now=req.now)
+        if kind:
+            alerts = [a for a in alerts if a.kind == kind]
+        if alerts:
+            rows.append((f, alerts))
+    rows.sort(key=lambda r: (-r[1][0].urgency, -r[0].avg3))
+    return rows
+
+
 def portfolio_alerts(session: Session, manager: Manager, req: Request) -> Reply:
     from actions.services import directory
 
@@ -106,14 +120,7 @@ def portfolio_alerts(session: Session, manager: Manager, req: Request) -> Reply:
         if res.status == "found":  # "明珠新材有啥风险没": one named customer, not the portfolio
             return customer_status(session, manager, replace(req, entities={**req.entities, "aspect": ["风险"]}))
     focus = next((k for k, words in PORTFOLIO_FOCUS.items() if any(w in req.free_text for w in words)), None)
-    rows = []
-    for f in portfolio_facts(session, manager, today=req.today):
-        alerts = alerts_for(f, today=req.today, now=req.now)
-        if focus:
-            alerts = [a for a in alerts if a.kind == focus]
-        if alerts:
-            rows.append((f, alerts))
-    rows.sort(key=lambda r: (-r[1][0].urgency, -r[0].avg3))
+    rows = ranked_portfolio(session, manager, req, kind=focus)
     audit(session, manager.code, "portfolio_alerts", None, focus=focus or "all", count=len(rows))
     scope = {"admin": "全部客户", "lead": f"{manager.team}的客户"}.get(manager.role, "你的客户")
     label = {

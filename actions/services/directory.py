@@ -50,12 +50,12 @@ def customer_index(session: Session) -> CustomerIndex:
             return index
         teams = dict(session.execute(select(Manager.id, Manager.team)).all())
         rows = session.execute(
-            select(Customer.id, Customer.name, Customer.aliases, Customer.manager_id)
+            select(Customer.id, Customer.name, Customer.aliases, Customer.manager_id, Customer.code)
         ).all()
         index = CustomerIndex(
             (
-                (Entry(cid, name, mid, teams.get(mid, "")), [a for a in (aliases or "").split("|") if a])
-                for cid, name, aliases, mid in rows
+                (Entry(cid, name, mid, teams.get(mid, ""), code), [a for a in (aliases or "").split("|") if a])
+                for cid, name, aliases, mid, code in rows
             ),
             version=version,
         )

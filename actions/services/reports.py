@@ -7,9 +7,11 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actions.core.briefs import short
 from actions.core.warnings import visit_alert
-from actions.db.models import Customer, Manager, Visit
+from actions.db.models import Manager
 from actions.db.repositories import portfolio_facts
+from actions.services.visits import followups, visits_between
 
 
 def week_bounds(day: date) -> tuple[date, date]:
@@ -27,38 +29,19 @@ def weekly_visits(session: Session, day: date, manager_code: str | None = None) 
         raise LookupError(f"没有编码为 {manager_code} 的客户经理")
     out = [f"拜访周报 {start:%Y-%m-%d} 至 {end:%Y-%m-%d}"]
     for m in managers:
-        visits = session.execute(
-            select(Visit, Customer.name).join(Customer, Customer.id == Visit.customer_id)
-            .where(Visit.manager_id == m.id, Visit.deleted.is_(False), Visit.visit_date >= start, Visit.visit_date <= end)
-            .order_by(Visit.visit_date, Visit.id)
-        ).all()
-        own = portfolio_facts(session, _as_manager(m), today=day)
+        visits = visits_between(session, m, start, end)
+        own = portfolio_facts(session, m, today=day, own_only=True)  # a lead's report: their own customers
         stale = [(f, a) for f in own if (a := visit_alert(f, day)) is not None and f.status != "churned"]
         stale.sort(key=lambda r: (-r[1].urgency, -r[0].avg3))
-        overdue = session.execute(
-            select(Visit, Customer.name).join(Customer, Customer.id == Visit.customer_id)
-            .where(Visit.manager_id == m.id, Visit.deleted.is_(False), Visit.follow_up_done.is_(False),
-                   Visit.follow_up.is_not(None), Visit.follow_up < day)
-            .order_by(Visit.follow_up)
-        ).all()
+        overdue = followups(session, m, day - timedelta(days=1))
         out.append("")
         out.append(f"{m.name}（{m.code}，{m.team}）：本周拜访 {len(visits)} 次，{len({n for _, n in visits})} 个客户；"
                    f"超周期未拜访 {len(stale)} 个；逾期跟进 {len(overdue)} 件")
         for v, name in visits:
-            out.append(f"  · {v.visit_date:%m-%d} {name}：{_short(v.summary)}")
+            out.append(f"  · {v.visit_date:%m-%d} {name}：{short(v.summary, 30)}")
         for f, a in stale[:10]:
             out.append(f"  ⚠ 未拜访 {f.name}（{f.tier.zh}）：{a.text}")
-        for v, name in overdue[:10]:
-            out.append(f"  ⚠ 逾期跟进 {v.follow_up:%m-%d} {name}：{v.next_step or _short(v.summary)}")
+        for v, name, _ in overdue[:10]:
+            out.append(f"  ⚠ 逾期跟进 {v.follow_up:%m-%d} {name}：{v.next_step or short(v.summary, 30)}")
     return "\n".join(out)
 
-
-def _as_manager(m: Manager) -> Manager:
-    """The report covers the manager's own portfolio, even for a team lead."""
-    own = Manager(id=m.id, code=m.code, name=m.name, team=m.team, role="manager")
-    return own
-
-
-def _short(text: str, n: int = 30) -> str:
-    text = " ".join((text or "").split())
-    return text[:n] + ("…" if len(text) > n else "")

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -18,11 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from actions.core import dates, notes
-from actions.core.briefs import md, people_text
+from actions.core.briefs import md, people_text, short
 from actions.core.reply import Button, Reply, Request, payload
-from actions.core.warnings import alerts_for
 from actions.db.models import Customer, Manager, Visit
-from actions.db.repositories import audit, load_facts, portfolio_facts, recent_visits
+from actions.db.repositories import audit, can_see, load_facts, recent_visits
 from actions.kb.loader import product_by_code
 from actions.services.common import customer_slot, find_customer
 
@@ -65,30 +65,25 @@ def _pending(req: Request) -> dict | None:
     return p if isinstance(p, dict) else None
 
 
-def db_down_reply(req: Request) -> Reply:
-    """The database failed during a visit-note turn: say so, keep the note in the conversation."""
-    pending = _pending(req)
+def db_down_reply(
+    req: Request,
+    problem: str = "CRM 数据库暂时连不上",
+    otherwise: str = "CRM 数据库暂时连不上，请稍后再试。",
+) -> Reply:
+    """A visit-note turn failed (by default: the database): say 没保存, keep the note in the conversation."""
     retry = [Button("重试", "/retry")]
     if req.intent == "log_visit" and req.free_text:
         keep = {"text": req.free_text[:MAX_NOTE_CHARS], "unparsed": True, "message_date": req.today.isoformat()}
-        return Reply("⚠ 没保存：CRM 数据库暂时连不上。你的记录我先留着，数据库恢复后点「重试」。", retry, {"pending_note": keep})
-    if pending is not None and req.intent in ("affirm", "retry"):
-        return Reply(
-            "⚠ 没保存：CRM 数据库暂时连不上，这条拜访记录还没有存进去。记录我留着，稍后点「重试」。",
-            retry,
-            {"pending_note": {**pending, "confirmed": True}},
-        )
-    return Reply("CRM 数据库暂时连不上，请稍后再试。")
+        return Reply(f"⚠ 没保存：{problem}。你的记录我先留着，数据库恢复后点「重试」。", retry, {"pending_note": keep})
+    if _pending(req) is not None and req.intent in ("affirm", "retry"):
+        # The note is still in the pending_note slot: no slot change keeps it for 重试.
+        return Reply(f"⚠ 没保存：{problem}，这条拜访记录还没有存进去。记录我留着，稍后点「重试」。", retry)
+    return Reply(otherwise)
 
 
 def failed_reply(req: Request) -> Reply:
     """Something unexpected failed in a visit-note turn: say it is not saved, keep the note."""
-    reply = db_down_reply(req)
-    if "没保存" in reply.text:
-        reply.text = reply.text.replace("CRM 数据库暂时连不上", "处理时出错了（已记录）")
-    else:
-        reply.text = "抱歉，处理这条消息时出错了，已记录下来。请换个说法再试。"
-    return reply
+    return db_down_reply(req, "处理时出错了（已记录）", "抱歉，处理这条消息时出错了，已记录下来。请换个说法再试。")
 
 
 # ---------------------------------------------------------------- log
@@ -107,18 +102,20 @@ def log_visit(session: Session, manager: Manager, req: Request, text: str | None
             "把拜访情况直接发给我就行，一条消息写完，比如：\n"
             "刚见完华钢周主任 他说双路由方案可以 但要等黄总拍板 下周三前把报价发过去"
         )
-    merged = False
+    merged_into: Customer | None = None
     if pending and not pending.get("unparsed") and text != pending.get("text") and req.free_text == text:
         # A note sent as several messages: while one waits for 保存, more text about the same
         # customer (or naming none) is added to it instead of starting a second note.
-        res_customer, _ = find_customer(session, manager, req, intent="log_visit", required=False, use_context=False)
-        if res_customer is None or res_customer.id == pending.get("customer_id"):
-            text = f"{pending['text']}\n{text}"
-            resolve_req = _with_text(req, text)
-            merged = True
+        named, _ = find_customer(session, manager, req, intent="log_visit", required=False, use_context=False)
+        if named is None or named.id == pending.get("customer_id"):
+            merged_into = named or pending_customer(session, manager, pending)
+            if merged_into is not None:
+                text = f"{pending['text']}\n{text}"
     if len(text) > MAX_NOTE_CHARS:
         return Reply(f"这条记录有 {len(text)} 个字，超过 {MAX_NOTE_CHARS} 字上限。请分成两条发。")
-    customer, ask = find_customer(session, manager, resolve_req, intent="log_visit", guess_from_text=False)
+    customer, ask = merged_into, None
+    if customer is None:
+        customer, ask = find_customer(session, manager, resolve_req, intent="log_visit", guess_from_text=False)
     if ask:
         # Keep the note so a tapped candidate (or the next message naming the customer) completes it.
         ask.slots["pending_note"] = {"text": text, "unparsed": True, "message_date": req.today.isoformat()}
@@ -137,19 +134,25 @@ def log_visit(session: Session, manager: Manager, req: Request, text: str | None
         "signals": parsed.signals,
         "next_step": parsed.next_step,
         "follow_up": parsed.follow_up.isoformat() if parsed.follow_up else None,
-        "message_id": req.message_id,
     }
     p["dedupe_key"] = dedupe_key(manager.code, customer.id, text, p["visit_date"])
     shown = render_pending(p, req.today)
-    if merged:
+    if merged_into is not None:
         shown = shown.replace("请确认这条拜访记录：", "已把这条补充到刚才的记录里，请确认：", 1)
     return Reply(shown, list(CONFIRM_BUTTONS), {"pending_note": p, **customer_slot(customer)})
 
 
 def _with_text(req: Request, text: str) -> Request:
-    from dataclasses import replace
-
     return replace(req, text=text)
+
+
+def pending_customer(session: Session, manager: Manager, pending: dict) -> Customer | None:
+    """The customer of the note waiting for 保存, if the manager may still see it (audited)."""
+    customer = session.get(Customer, pending.get("customer_id"))
+    if customer is None or not can_see(session, manager, customer):
+        return None
+    audit(session, manager.code, "view", customer.id, intent="log_visit")
+    return customer
 
 
 def save_pending(session: Session, manager: Manager, p: dict, today: date) -> Reply:
@@ -216,7 +219,7 @@ _DELETE = re.compile(r"删|撤销|不要了|作废")
 _PERSON_FIX = re.compile(r"(?:是|见的是|改成|应该是)\s*([\u4e00-\u9fff]{1,4}?(?:总经理|副总|总监|总|主任|科长|处长|局长|部长|经理|院长|校长|书记|主管|老板|工)?)\s*(?:不是.*)?$")
 
 
-def parse_edit(text: str, today: date, latest: dict) -> dict | None:
+def parse_edit(text: str, today: date) -> dict | None:
     """The change a message asks for: {"delete": True} or field → new value."""
     if _DELETE.search(text):
         return {"delete": True}
@@ -272,7 +275,7 @@ def edit_visit(session: Session, manager: Manager, req: Request) -> Reply:
     p = _pending(req)
     text = req.free_text
     if p is not None and not p.get("unparsed"):
-        change = parse_edit(text, req.today, p) if text else None
+        change = parse_edit(text, req.today) if text else None
         if not change:
             return Reply("要改哪里？比如：跟进时间是下周四 / 人名写错了是王科长 / 下一步改成发报价", list(CONFIRM_BUTTONS))
         if change.get("delete"):
@@ -283,7 +286,7 @@ def edit_visit(session: Session, manager: Manager, req: Request) -> Reply:
     if visit is None:
         return Reply("你还没有保存过拜访记录。")
     customer = session.get(Customer, visit.customer_id)
-    change = parse_edit(text, req.today, {}) if text else None
+    change = parse_edit(text, req.today) if text else None
     if not change:
         return Reply(
             f"你最近一条记录：{customer.name} {md(visit.visit_date)}。要改哪里？"
@@ -366,13 +369,7 @@ def list_visits(session: Session, manager: Manager, req: Request) -> Reply:
             lines.append(line)
         return Reply("\n".join(lines), slots=customer_slot(customer))
     start, end, label = _period(req.free_text, req.today)
-    stmt = (
-        select(Visit, Customer.name)
-        .join(Customer, Customer.id == Visit.customer_id)
-        .where(Visit.manager_id == manager.id, Visit.deleted.is_(False), Visit.visit_date >= start, Visit.visit_date <= end)
-        .order_by(Visit.visit_date.desc(), Visit.id.desc())
-    )
-    rows = session.execute(stmt).all()
+    rows = visits_between(session, manager, start, end, newest_first=True)
     if not rows:
         return Reply(f"你{label}没有拜访记录。")
     customers = list(dict.fromkeys(name for _, name in rows))
@@ -384,14 +381,27 @@ def list_visits(session: Session, manager: Manager, req: Request) -> Reply:
     return Reply("\n".join(lines))
 
 
-def _short(text: str, n: int = 22) -> str:
-    text = re.sub(r"\s+", " ", text or "").strip()
-    return text[:n] + ("…" if len(text) > n else "")
+def _short(text: str) -> str:
+    return short(text, 22)
 
 
-def followups(session: Session, manager: Manager, until: date) -> list[tuple[Visit, str]]:
+def visits_between(
+    session: Session, manager: Manager, start: date, end: date, newest_first: bool = False
+) -> list[tuple[Visit, str]]:
+    """The manager's (not deleted) visits from start to end inclusive, with the customer's name."""
+    order = (Visit.visit_date.desc(), Visit.id.desc()) if newest_first else (Visit.visit_date, Visit.id)
     return session.execute(
         select(Visit, Customer.name)
+        .join(Customer, Customer.id == Visit.customer_id)
+        .where(Visit.manager_id == manager.id, Visit.deleted.is_(False), Visit.visit_date >= start, Visit.visit_date <= end)
+        .order_by(*order)
+    ).all()
+
+
+def followups(session: Session, manager: Manager, until: date) -> list[tuple[Visit, str, str]]:
+    """Open follow-ups due on or before `until`: (visit, customer name, customer code), by date."""
+    return session.execute(
+        select(Visit, Customer.name, Customer.code)
         .join(Customer, Customer.id == Visit.customer_id)
         .where(
             Visit.manager_id == manager.id, Visit.deleted.is_(False), Visit.follow_up_done.is_(False),
@@ -421,19 +431,14 @@ def my_followups(session: Session, manager: Manager, req: Request) -> Reply:
     overdue = [r for r in rows if r[0].follow_up < req.today]
     lines = [f"{label}要跟进 {len(rows)} 件" + (f"，其中 {len(overdue)} 件已逾期：" if overdue else "：")]
     buttons = []
-    for v, name in rows[:10]:
+    for v, name, code in rows[:10]:
         flag = "⚠ 逾期" if v.follow_up < req.today else "·"
         lines.append(f"{flag} {dates.label(v.follow_up, req.today)} {name}：{v.next_step or _short(v.summary)}")
         if len(buttons) < 3:
-            buttons.append(Button(name, payload("customer_status", customer_code=_code(session, v.customer_id))))
+            buttons.append(Button(name, payload("customer_status", customer_code=code)))
     if len(rows) > 10:
         lines.append(f"……还有 {len(rows) - 10} 件")
     return Reply("\n".join(lines), buttons)
-
-
-def _code(session: Session, customer_id: int) -> str:
-    c = session.get(Customer, customer_id)
-    return c.code if c else ""
 
 
 def daily_digest(session: Session, manager: Manager, req: Request) -> Reply:
@@ -441,20 +446,17 @@ def daily_digest(session: Session, manager: Manager, req: Request) -> Reply:
     lines = [f"{manager.name}早上好！{dates.label(req.today, req.today)}"]
     if rows:
         lines.append(f"今天要跟进 {len(rows)} 件：")
-        for v, name in rows[:5]:
+        for v, name, _ in rows[:5]:
             flag = "⚠ 逾期" if v.follow_up < req.today else "·"
             lines.append(f"{flag} {name}：{v.next_step or _short(v.summary)}")
     else:
         lines.append("今天没有到期的跟进。")
-    scored = []
-    for f in portfolio_facts(session, manager, today=req.today):
-        alerts = alerts_for(f, today=req.today, now=req.now)
-        if alerts:
-            scored.append((alerts[0].urgency, f, alerts[0]))
-    scored.sort(key=lambda r: (-r[0], -r[1].avg3))
-    if scored:
-        lines.append(f"预警 {len(scored)} 个客户，最急的：")
-        for _, f, a in scored[:3]:
-            lines.append(f"⚠ {f.name}：{a.text}")
-    audit(session, manager.code, "daily_digest", None, followups=len(rows), alerts=len(scored))
+    from actions.services.customers import ranked_portfolio
+
+    ranked = ranked_portfolio(session, manager, req)
+    if ranked:
+        lines.append(f"预警 {len(ranked)} 个客户，最急的：")
+        for f, alerts in ranked[:3]:
+            lines.append(f"⚠ {f.name}：{alerts[0].text}")
+    audit(session, manager.code, "daily_digest", None, followups=len(rows), alerts=len(ranked))
     return Reply("\n".join(lines), [Button("我的待办", payload("my_followups")), Button("风险客户", payload("portfolio_alerts"))])
