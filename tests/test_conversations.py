@@ -356,3 +356,16 @@ def test_unknown_name_never_falls_back_to_the_current_customer(chat):
     assert chat.say("action_customer_status", "联系人呢", entities=ent("aspect", "联系人")).text.startswith("华中钢铁")
     assert "华中钢铁集团有限公司" in chat.say("action_bundle_offer", "能不能打八折")
     assert chat.say("action_customer_status", "最近怎么样").text.startswith("华中钢铁")
+
+
+def test_note_kept_through_an_outage_keeps_its_own_day(chat):
+    from datetime import date, timedelta
+
+    written = date.today() - timedelta(days=1)
+    chat.slots["pending_note"] = {"text": "今天上午拜访了华钢周主任 下周三前把报价发过去", "unparsed": True,
+                                  "message_date": written.isoformat()}
+    said = chat.say("action_retry", "重试")
+    assert said.text.startswith("请确认这条拜访记录") and "昨天" in said
+    assert chat.slots["pending_note"]["visit_date"] == written.isoformat()
+    monday = written - timedelta(days=written.weekday())
+    assert chat.slots["pending_note"]["follow_up"] == (monday + timedelta(days=9)).isoformat()  # 下周三

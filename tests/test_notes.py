@@ -73,3 +73,9 @@ def test_concurrent_first_use_loads_once(tmp_path):
     out = subprocess.run([sys.executable, str(code)], capture_output=True, text=True, timeout=300,
                          cwd=Path(__file__).resolve().parents[1])
     assert "ERRORS []" in out.stdout, out.stdout[-500:] + out.stderr[-1500:]
+
+
+def test_next_step_depends_on_the_note_day_not_the_clock():
+    # "下周" is a week (no follow-up date) but its clause is still the next step, whatever today is
+    assert extract("见了周主任 下周给方案", date(2026, 1, 10)).next_step == "下周给方案"
+    assert extract("见了周主任 下周给方案", date(2030, 6, 3)).next_step == "下周给方案"

@@ -229,7 +229,7 @@ def extract(
     # ---------------- dates, next step, follow-up
     mentions = find_dates(text, today)
     visit_date, follow = _pick_dates(text, mentions, today)
-    next_step = _next_step(text, follow, mentions)
+    next_step = _next_step(text, follow, mentions, today)
 
     signals = [name for name, rx in SIGNAL_RULES if rx.search(text)]
     for comp in competitors:
@@ -303,7 +303,7 @@ def _pick_dates(text: str, mentions: list[DateMention], today: date):
 _DATE_WORDS = re.compile(r"^(之前|以前|前)")
 
 
-def _next_step(text: str, follow: DateMention | None, mentions: list[DateMention]) -> str:
+def _next_step(text: str, follow: DateMention | None, mentions: list[DateMention], today: date) -> str:
     """The clause that carries the follow-up (or the last clause with a follow-up verb), without its date."""
     if follow is not None:
         rest = _DATE_WORDS.sub("", text[follow.end :].lstrip())
@@ -313,7 +313,7 @@ def _next_step(text: str, follow: DateMention | None, mentions: list[DateMention
             clause = head or clause
         return _tidy(clause)
     for clause in reversed([c for c in CLAUSE_SPLIT.split(text) if c]):
-        if FOLLOW_CUES.search(clause) and not any(m.text in clause for m in mentions if m.day <= date.today()):
+        if FOLLOW_CUES.search(clause) and not any(m.text in clause for m in mentions if m.day <= today):
             return _tidy(clause)
     return ""
 

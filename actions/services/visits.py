@@ -97,6 +97,10 @@ def log_visit(session: Session, manager: Manager, req: Request, text: str | None
             text = req.free_text
     elif not req.entity("customer_code"):
         resolve_req = _with_text(req, text)  # retry: the note itself names the customer
+    # A note kept through an outage is read against the day it was written, not the day it is saved.
+    note_day = req.today
+    if pending and pending.get("unparsed") and pending.get("text") == text and pending.get("message_date"):
+        note_day = date.fromisoformat(pending["message_date"])
     if not text or len(text) < 6:
         return Reply(
             "把拜访情况直接发给我就行，一条消息写完，比如：\n"
@@ -118,12 +122,12 @@ def log_visit(session: Session, manager: Manager, req: Request, text: str | None
         customer, ask = find_customer(session, manager, resolve_req, intent="log_visit", guess_from_text=False)
     if ask:
         # Keep the note so a tapped candidate (or the next message naming the customer) completes it.
-        ask.slots["pending_note"] = {"text": text, "unparsed": True, "message_date": req.today.isoformat()}
+        ask.slots["pending_note"] = {"text": text, "unparsed": True, "message_date": note_day.isoformat()}
         if ask.text.startswith("请问是哪个客户"):
             ask.text = "这条拜访记录是哪个客户的？点一下或者发客户名。"
         return ask
     facts = load_facts(session, customer, today=req.today)
-    parsed = notes.extract(text, req.today, facts.contacts, list(facts.product_codes), [customer.name, *customer.alias_list])
+    parsed = notes.extract(text, note_day, facts.contacts, list(facts.product_codes), [customer.name, *customer.alias_list])
     p = {
         "customer_id": customer.id,
         "customer_name": customer.name,
