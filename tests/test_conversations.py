@@ -369,3 +369,22 @@ def test_note_kept_through_an_outage_keeps_its_own_day(chat):
     assert chat.slots["pending_note"]["visit_date"] == written.isoformat()
     monday = written - timedelta(days=written.weekday())
     assert chat.slots["pending_note"]["follow_up"] == (monday + timedelta(days=9)).isoformat()  # 下周三
+
+
+def test_partial_entity_does_not_hide_a_typo_match(chat):
+    # the live model tagged only 江城 of 江城银型 (typo of 江城银行) as the customer
+    said = chat.say("action_customer_status", "江城银型最近咋样", entities=ent("customer", "江城"))
+    assert said.text.startswith("江城商业银行股份有限公司 · 白金客户")
+
+
+def test_no_current_customer_asks_instead_of_echoing_words(chat):
+    assert chat.say("action_customer_status", "他们啥时候合同到期啊", entities=ent("aspect", "合同")).text.startswith("请问是哪个客户")
+    said = chat.say("action_customer_status", "关键人有谁", entities=ent("aspect", "联系人"))
+    assert "有谁" not in said.text and said.text.startswith("请问是哪个客户")
+
+
+def test_short_name_misread_as_yes_or_no_still_answers(chat):
+    said = chat.say("action_affirm", "仁和", entities=ent("customer", "仁和"))
+    assert "汉阳仁和医院" in said.text + " ".join(said.titles)
+    assert chat.say("action_deny", "江城银行").text.startswith("江城商业银行股份有限公司")
+    assert chat.say("action_affirm", "好的").text == "好的。"

@@ -96,8 +96,14 @@ def find_customer(
     typed_entity = req.entity("customer")
     texts = [t for t in (typed_entity, req.free_text) if t]
     index = None
+    resolved = []
     for text in texts:
         res, index = directory.resolve(session, manager, text)
+        resolved.append(res)
+    # A match found in any of them wins over a weaker one: DIET may tag only 江城 of 江城银型 (a
+    # typo of 江城银行), whose prefix match must not hide the whole text's typo match.
+    resolved.sort(key=lambda r: r.status != "found")
+    for res in resolved:
         if res.status == "found":
             customer = session.get(Customer, res.id)
             _audit_view(session, manager, customer, intent)
@@ -127,7 +133,9 @@ def find_customer(
     if not required and not unknown:
         return None, None
 
-    guess = typed_entity or unknown or (_leftover(req.free_text) if guess_from_text else "")
+    # Never echo a pronoun as a customer's name: "他们合同啥时候到期" with no current customer asks.
+    from_text = guess_from_text and not FOLLOW_UP_CUES.search(req.free_text)
+    guess = typed_entity or unknown or (_leftover(req.free_text) if from_text else "")
     index = index or directory.customer_index(session)
     suggestions = index.suggest(guess or req.free_text, directory.filter_for(manager)) if (guess or req.free_text) else []
     buttons = [
@@ -146,7 +154,7 @@ _FILLER = re.compile(
     r"最近|怎么样|咋样|怎样|情况|什么|啥|一下|帮我|给我|查查|查下|查一下|看看|看下|说说|的|了|吗|呢|吧|啊|"
     r"明天|今天|后天|下午|上午|准备|去|见|拜访|简报|合同|联系人|消费|套餐|推荐|到期|时候|现在|还|有没有|是|"
     r"投诉|故障|工单|产品|业务|等级|级别|风险|预警|账单|关键人|决策人|多少|几号|花|钱|每个月|每月|近况|"
-    r"那边|这阵子|这段时间|如何|动静|变化|新|那|就|"
+    r"那边|这阵子|这段时间|如何|动静|变化|新|那|就|有谁|是谁|谁|哪些|哪个|哪家|"
     r"[，。！？,.!?\s]"
 )
 

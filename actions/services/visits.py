@@ -190,11 +190,24 @@ def save_pending(session: Session, manager: Manager, p: dict, today: date) -> Re
 
 
 # ---------------------------------------------------------------- confirm / cancel / retry
+def _names_a_customer(session: Session, manager: Manager, req: Request) -> bool:
+    """A short name such as 仁和 can be misread as 好的/不: nothing to confirm, but a customer named."""
+    if not req.free_text:
+        return False
+    from actions.services import directory
+
+    return bool(req.entity("customer")) or directory.resolve(session, manager, req.free_text)[0].status != "not_found"
+
+
 def affirm(session: Session, manager: Manager, req: Request) -> Reply:
     edit = req.slots.get("pending_edit")
     if isinstance(edit, dict):
         return apply_edit(session, manager, edit, req)
     p = _pending(req)
+    if p is None and _names_a_customer(session, manager, req):
+        from actions.services.customers import customer_status
+
+        return customer_status(session, manager, req)
     return Reply("好的。") if p is None else _continue(session, manager, req, p)
 
 
@@ -203,6 +216,10 @@ def deny(session: Session, manager: Manager, req: Request) -> Reply:
         return Reply("好，原记录不变。", slots={"pending_edit": None})
     if _pending(req) is not None:
         return Reply("已取消，这条拜访记录没有保存。", slots={"pending_note": None})
+    if _names_a_customer(session, manager, req):
+        from actions.services.customers import customer_status
+
+        return customer_status(session, manager, req)
     return Reply("好的。")
 
 
