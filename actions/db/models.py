@@ -42,6 +42,7 @@ class Manager(Base):
     team = Column(String(64), nullable=False, default="")
     role = Column(String(16), nullable=False, default="manager")
     telegram_user_id = Column(String(32), unique=True, nullable=True)
+    wecom_user_id = Column(String(64), unique=True, nullable=True)
 
     customers = relationship("Customer", back_populates="manager")
 
@@ -137,7 +138,10 @@ class Visit(Base):
     summary = Column(Text, nullable=False, default="")  # the manager's text, verbatim
     next_step = Column(Text, nullable=False, default="")
     follow_up = Column(Date, nullable=True, index=True)
-    follow_up_done = Column(Boolean, nullable=False, default=False)
+    follow_up_done = Column(Boolean, nullable=False, default=False)  # closed: done or dropped
+    follow_up_outcome = Column(String(8), nullable=False, default="")  # "" open | done | dropped
+    follow_up_closed_at = Column(DateTime, nullable=True)
+    follow_up_note = Column(Text, nullable=False, default="")  # what was done, or why it was dropped
     dedupe_key = Column(String(64), nullable=True, unique=True)
     deleted = Column(Boolean, nullable=False, default=False)
     created_at = Column(DateTime, nullable=False, default=datetime.utcnow)
@@ -164,6 +168,17 @@ class AuditLog(Base):
 
 def month_start(d: date) -> date:
     return date(d.year, d.month, 1)
+
+
+class UsedMessage(Base):
+    """A (sender, message id) already accepted: a replayed signed message is refused."""
+
+    __tablename__ = "used_messages"
+    id = Column(Integer, primary_key=True)
+    sender = Column(String(96), nullable=False)
+    message_id = Column(String(128), nullable=False)
+    at = Column(DateTime, nullable=False, default=datetime.utcnow, index=True)
+    __table_args__ = (UniqueConstraint("sender", "message_id", name="uq_used_messages_sender_message"),)
 
 
 class BindCode(Base):
