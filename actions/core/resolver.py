@@ -2,15 +2,18 @@
 
 Matching works on characters, not on jieba tokens, so a name glued to a title or a verb
 (`刚见了华钢周主任`) is still found. Steps, first hit wins:
-1. exact: any name variant (full name, aliases, name without 集团/有限公司/… suffix) inside the text;
-   a match inside a longer match is dropped;
+1. exact: any name variant inside the text; a match inside a longer match is dropped. Variants are
+   the registered ones (full name, aliases, the name without 集团/有限公司 …) and the forms managers
+   type without the place or the kind of organisation (十堰隆盛口腔医院 → 隆盛口腔医院, 隆盛口腔);
 2. one-character typo (substitution, insertion, deletion) of a variant of 4+ characters,
    by a symmetric-deletion index, verified with rapidfuzz's Levenshtein distance;
 3. pinyin typed on a phone: full pinyin or initials (hzgt, huazhonggangtie) via pypinyin;
 4. prefix: 2+ leading characters of names (`华中` → 华中钢铁 and 华中重工 → ask).
+A match only on a derived two-character brand (隆盛), or on a prefix, is `weak`: the caller decides
+whether the rest of the message is about customers at all (`万达广场几点关门` is not).
 Visibility is applied to the candidates: the viewer's own customers win; if only customers the
-viewer may not see match, the result is `forbidden` (no details). `suggest()` proposes the closest
-visible names when nothing matches.
+viewer may not see match, the result is `forbidden` (no details; answered like an unknown name).
+`suggest()` proposes the closest visible names when nothing matches.
 """
 
 from __future__ import annotations
@@ -27,6 +30,34 @@ from rapidfuzz.distance import Levenshtein
 SUFFIXES = (
     "股份有限公司", "有限责任公司", "集团有限公司", "有限公司", "集团公司", "股份公司", "集团", "公司",
 )
+# Places a name may start with, that managers leave out (十堰隆盛口腔医院 → 隆盛口腔医院).
+PLACES = (
+    "湖北", "湖南", "河南", "河北", "广东", "广西", "江苏", "浙江", "山东", "山西", "陕西", "四川", "云南",
+    "贵州", "江西", "安徽", "福建", "辽宁", "吉林", "黑龙江", "甘肃", "青海", "海南", "内蒙古", "新疆",
+    "北京", "上海", "天津", "重庆", "武汉", "黄石", "十堰", "宜昌", "襄阳", "鄂州", "荆门", "孝感", "荆州",
+    "黄冈", "咸宁", "随州", "恩施", "仙桃", "潜江", "天门", "鄂东", "鄂西", "枣阳", "大冶", "麻城", "云梦",
+    "丹江口", "老河口", "宜城", "钟祥", "应城", "安陆", "汉川", "石首", "洪湖", "松滋", "武穴", "赤壁",
+    "利川", "广水", "当阳", "枝江", "宜都", "江岸", "江汉", "硚口", "汉阳", "武昌", "青山", "洪山",
+    "东西湖", "汉南", "蔡甸", "江夏", "黄陂", "新洲", "汉口",
+)
+# Kinds of organisation a name may end with; what is left before them is the brand.
+ORG_TYPES = (
+    "职业技术学校", "职业技术学院", "职业学院", "外国语学校", "实验小学", "实验中学", "中学", "小学", "学校",
+    "学院", "大学", "妇幼保健院", "保健院", "中医院", "口腔医院", "医院", "大酒店", "商务酒店", "国际饭店",
+    "酒店", "饭店", "宾馆", "度假村", "税务分局", "分局", "公安局", "自然资源所", "证券营业部", "营业部",
+    "村镇银行", "农商银行", "商业银行", "银行", "小额贷款", "保险代理", "供应链", "快运", "物流", "机械",
+    "钢构", "商贸", "电竞馆", "网咖", "连锁超市", "超市", "连锁", "管委会", "人民政府", "政府", "电子", "科技",
+    "汽配", "纸业", "粮油", "船舶", "包装", "机电", "航运",
+)
+# How managers shorten a kind of organisation (十堰隆盛口腔医院 → 隆盛口腔, 孝感华信职业技术学校 → 华信职校).
+ORG_SHORT = {
+    "职业技术学校": ("职校", "职业学校"), "职业技术学院": ("职院", "职业学院"), "外国语学校": ("外校", "外国语"),
+    "实验小学": ("实小", "小学"), "实验中学": ("实中", "中学"), "妇幼保健院": ("妇幼", "保健院"), "商务酒店": ("酒店",),
+    "国际饭店": ("饭店", "酒店"), "大酒店": ("酒店",), "连锁超市": ("超市",), "税务分局": ("税务局", "税务"),
+    "证券营业部": ("证券",), "村镇银行": ("银行",), "口腔医院": ("口腔",), "中医院": ("医院",), "小额贷款": ("小贷",),
+    "供应链": ("供应链公司",), "快运": ("快运公司", "物流"), "自然资源所": ("资源所",), "电竞馆": ("电竞",),
+}
+STRONG, DERIVED, WEAK = 2, 1, 0  # how sure a variant is: registered / derived / a bare two-character brand
 MIN_TYPO_LEN = 4
 MIN_PREFIX_LEN = 2
 MAX_PREFIX_CANDIDATES = 5
@@ -53,19 +84,71 @@ def strip_suffix(name: str) -> str:
     return name
 
 
-def variants(name: str, aliases: Iterable[str]) -> set[str]:
+def _strip_place(name: str) -> str:
+    for place in sorted(PLACES, key=len, reverse=True):
+        if name.startswith(place):
+            rest = name[len(place) :]
+            if rest[:1] in ("市", "县", "区", "省") and len(rest) > 1:
+                rest = rest[1:]
+            return rest
+    return ""
+
+
+def _brands(core: str) -> set[str]:
+    """core without one or more organisation-type words at its end (隆盛口腔医院 → 隆盛口腔, 隆盛)."""
+    out: set[str] = set()
+    for t in ORG_TYPES:
+        if core.endswith(t) and len(core) - len(t) >= 2:
+            rest = core[: -len(t)]
+            if rest not in out:
+                out.add(rest)
+                out |= _brands(rest)
+    return out
+
+
+def _shortened(core: str) -> set[str]:
+    """隆盛口腔医院 → 隆盛口腔; 华信职业技术学校 → 华信职校: the brand with the usual short kind."""
     out = set()
+    for long, shorts in ORG_SHORT.items():
+        if core.endswith(long) and len(core) > len(long) + 1:
+            brand = core[: -len(long)]
+            out |= {brand + s for s in shorts}
+    return out
+
+
+def variants(name: str, aliases: Iterable[str]) -> dict[str, int]:
+    """Every form of the name a manager may type, with how sure a match on it is.
+
+    Registered forms (full name, aliases, without 集团/有限公司) are STRONG; forms derived by leaving
+    out the place or the kind of organisation are DERIVED; a derived two-character brand is WEAK.
+    """
+    out: dict[str, int] = {}
+
+    def put(v: str, strength: int) -> None:
+        if len(v) >= 2 and out.get(v, -1) < strength:
+            out[v] = strength
+
     for v in (name, *aliases):
         v = normalize(v)
         if len(v) < 2:
             continue
-        out.add(v)
+        put(v, STRONG)
         core = strip_suffix(v)
-        if len(core) >= 2:
-            out.add(core)
-            core2 = strip_suffix(core)  # 华中钢铁集团有限公司 → 华中钢铁集团 → 华中钢铁
-            if len(core2) >= 2:
-                out.add(core2)
+        put(core, STRONG)
+        core = strip_suffix(core)  # 华中钢铁集团有限公司 → 华中钢铁集团 → 华中钢铁
+        put(core, STRONG)
+        if not _CJK.search(core):
+            continue
+        for base in {core, _strip_place(core)} - {""}:
+            for form in {base} | _brands(base) | _shortened(base):
+                if form not in ORG_TYPES and not form.isdigit():
+                    put(form, DERIVED if len(form) >= 3 else WEAK)
+        place = core[: len(core) - len(_strip_place(core))] if _strip_place(core) else ""
+        if place:
+            for t in ORG_TYPES:  # 黄陂恒通税务分局 → 黄陂税务分局: the place and the kind, without the brand
+                if core.endswith(t) and len(core) > len(place) + len(t):
+                    put(place.rstrip("市县区") + t, DERIVED)
+                    break
     return out
 
 
@@ -89,6 +172,7 @@ class Resolution:
     matched: str = ""  # the text the manager typed that matched
     how: str = ""  # exact|typo|pinyin|prefix
     hidden_ids: list[int] = field(default_factory=list)  # matched but not visible: audit only
+    weak: bool = False  # only a bare two-character brand or a prefix matched
 
     @property
     def id(self) -> int | None:
@@ -102,6 +186,7 @@ class CustomerIndex:
         self.version = version
         self.entries: dict[int, Entry] = {}
         self.exact: dict[str, set[int]] = {}
+        self.strength: dict[str, int] = {}  # variant -> the strongest way any customer has it
         self.deletes: dict[str, set[str]] = {}  # deletion form -> variants
         self.pinyin: dict[str, set[int]] = {}
         self.prefix: dict[str, set[int]] = {}
@@ -112,9 +197,12 @@ class CustomerIndex:
 
     def add(self, entry: Entry, aliases: Iterable[str]) -> None:
         self.entries[entry.id] = entry
-        for v in variants(entry.name, aliases):
+        for v, strength in variants(entry.name, aliases).items():
             self.exact.setdefault(v, set()).add(entry.id)
+            self.strength[v] = max(strength, self.strength.get(v, WEAK))
             self.lengths.add(len(v))
+            if strength == WEAK:
+                continue
             if len(v) >= MIN_TYPO_LEN:
                 for d in _deletions(v):
                     self.deletes.setdefault(d, set()).add(v)
@@ -124,7 +212,7 @@ class CustomerIndex:
                 initials = "".join(s[0] for s in lazy_pinyin(v, style=Style.FIRST_LETTER, errors="ignore") if s)
                 if len(full) >= 4:
                     self.pinyin.setdefault(full, set()).add(entry.id)
-                if len(initials) >= 3:
+                if len(initials) >= 3 and strength == STRONG:
                     self.pinyin.setdefault(initials, set()).add(entry.id)
             for n in range(MIN_PREFIX_LEN, min(4, len(v) - 1) + 1):
                 self.prefix.setdefault(v[:n], set()).add(entry.id)
@@ -133,7 +221,7 @@ class CustomerIndex:
         return len(self.entries)
 
     # ------------------------------------------------------------ matching
-    def _exact(self, text: str) -> tuple[set[int], str]:
+    def _exact(self, text: str) -> tuple[set[int], str, bool]:
         spans = []
         n = len(text)
         for i in range(n):
@@ -145,13 +233,15 @@ class CustomerIndex:
                     spans.append((i, i + length, ids))
                     break  # the longest variant starting here
         if not spans:
-            return set(), ""
+            return set(), "", False
         kept = [s for s in spans if not any(o is not s and o[0] <= s[0] and s[1] <= o[1] and (o[1] - o[0]) > (s[1] - s[0]) for o in spans)]
+        strong = [s for s in kept if self.strength[text[s[0] : s[1]]] > WEAK]
+        weak = not strong
         ids: set[int] = set()
-        for _, _, found in kept:
+        for _, _, found in strong or kept:
             ids |= found
-        best = max(kept, key=lambda s: s[1] - s[0])
-        return ids, text[best[0] : best[1]]
+        best = max(strong or kept, key=lambda s: s[1] - s[0])
+        return ids, text[best[0] : best[1]], weak
 
     def _typo(self, text: str) -> tuple[set[int], str]:
         hits: dict[str, str] = {}
@@ -179,7 +269,8 @@ class CustomerIndex:
         return ids, (next(iter(hits.values())) if hits else "")
 
     def _pinyin(self, text: str) -> tuple[set[int], str]:
-        for token in _ASCII_RUN.findall(text):
+        tokens = _ASCII_RUN.findall(text)
+        for token in tokens + ["".join(tokens)] if len(tokens) > 1 else tokens:
             ids = self.pinyin.get(token)
             if ids:
                 return set(ids), token
@@ -198,33 +289,42 @@ class CustomerIndex:
                     break
         return best
 
-    def match(self, text: str) -> tuple[set[int], str, str]:
+    def match(self, text: str) -> tuple[set[int], str, str, bool]:
+        """(ids, matched text, how, weak)."""
+        spaced = unicodedata.normalize("NFKC", text or "").lower()  # pinyin is read word by word
         text = normalize(text)
-        for how, step in (("exact", self._exact), ("typo", self._typo), ("pinyin", self._pinyin)):
-            ids, matched = step(text)
-            if ids:
-                return ids, matched, how
-        return set(), "", ""
+        ids, matched, weak = self._exact(text)
+        if ids and not weak:
+            return ids, matched, "exact", False
+        for how, step, arg in (("typo", self._typo, text), ("pinyin", self._pinyin, spaced)):
+            found, found_text = step(arg)
+            if found:
+                return found, found_text, how, False
+        if ids:
+            # a bare brand that also begins other customers' names (东湖 of 东湖管委会 and 东湖高新) is theirs too
+            ids |= self.prefix.get(matched, set()) if len(self.prefix.get(matched, ())) <= MAX_PREFIX_CANDIDATES else set()
+            return ids, matched, "exact", True
+        return set(), "", "", False
 
     def match_prefix(self, text: str) -> tuple[set[int], str]:
         return self._prefix(normalize(text))
 
     # ------------------------------------------------------------ resolution with access
     def resolve(self, text: str, can_see: Callable[[Entry], bool], allow_prefix: bool = True) -> Resolution:
-        ids, matched, how = self.match(text)
+        ids, matched, how, weak = self.match(text)
         if not ids and allow_prefix:
             ids, matched = self.match_prefix(text)
-            how = "prefix" if ids else ""
+            how, weak = ("prefix", True) if ids else ("", False)
         if not ids:
             return Resolution("not_found")
         visible = sorted(i for i in ids if can_see(self.entries[i]))
         if not visible and how == "prefix":
             return Resolution("not_found")  # a bare prefix of others' customers reveals nothing
         if not visible:
-            return Resolution("forbidden", [], matched, how, hidden_ids=sorted(ids))
+            return Resolution("forbidden", [], matched, how, hidden_ids=sorted(ids), weak=weak)
         if len(visible) == 1 and how != "prefix":  # a bare prefix is never taken silently: ask
-            return Resolution("found", visible, matched, how)
-        return Resolution("ambiguous", visible, matched, how)
+            return Resolution("found", visible, matched, how, weak=weak)
+        return Resolution("ambiguous", visible, matched, how, weak=weak)
 
     def suggest(self, text: str, can_see: Callable[[Entry], bool], limit: int = 3) -> list[int]:
         visible = {e.id: e.name for e in self.entries.values() if can_see(e)}
