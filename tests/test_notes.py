@@ -1,4 +1,4 @@
-"""The 40-note extraction set: exact dates, people, products and follow-ups (spaCy + jionlp)."""
+"""The 40-note extraction set: exact dates, people, products and follow-ups (spaCy + the date reader)."""
 
 from datetime import date
 from pathlib import Path
@@ -55,7 +55,7 @@ def test_concurrent_first_use_loads_once(tmp_path):
     code.write_text(
         "import threading\n"
         "from datetime import date\n"
-        "from actions.core import notes, dates\n"
+        "from actions.core import notes\n"
         "errors = []\n"
         "barrier = threading.Barrier(8)\n"
         "def go(fn):\n"
@@ -64,7 +64,7 @@ def test_concurrent_first_use_loads_once(tmp_path):
         "        fn()\n"
         "    except Exception as e:\n"
         "        errors.append(repr(e))\n"
-        "work = [lambda: notes.extract('刚见完周主任 下周三前发报价', date(2026, 11, 22))] * 4 + [notes._nlp] * 2 + [dates._jio] * 2\n"
+        "work = [lambda: notes.extract('刚见完周主任 下周三前发报价', date(2026, 11, 22))] * 4 + [notes._nlp] * 4\n"
         "ts = [threading.Thread(target=go, args=(f,)) for f in work]\n"
         "[t.start() for t in ts]; [t.join() for t in ts]\n"
         "print('ERRORS', errors)\n",

@@ -1,24 +1,42 @@
 """Chinese date expressions in visit notes, relative to the message's date.
 
-jionlp parses most expressions (今天, 上周五, 下下周一, 3月5号, 十五号, 下个月初 …); this module adds
-what it does not cover (月底, 3.5) and decides direction: a follow-up never lies in the past, so a
-bare 5号 or 3月5号 that has passed rolls to next month / next year.
+A small deterministic reader for what managers type (今天, 明早, 后天, 上周五, 下下周一, 周四前,
+3月5号, 十五号, 12.3, 月底, 下个月初, 三天后, 一周内 …), instead of a general time parser: it loads
+in no time, never reads 周主任 as a week, and its rules are the project's:
+- a bare weekday (周四) is this week's (Monday–Sunday); `前`/`之前` after a date makes it a deadline;
+- a follow-up never lies in the past (`roll_forward`: a bare 5号 or 周一 that has passed moves on);
+- a week, a month or a vague time (下周, 过段时间, 年后) is not a date (see actions.core.notes).
 """
 
 from __future__ import annotations
 
 import calendar
-import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, timedelta
 
-log = logging.getLogger(__name__)
-
-_MONTH_END = re.compile(r"(这个?|本|下个?)?月底")
-_DOTTED = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?![\d.]|\s*(?:万|元|块|%|折|个|倍|G|M|k))")
-_BARE_DAY = re.compile(r"^(\d{1,2}|[一二三四五六七八九十]+)[号日]")
-_MONTH_DAY = re.compile(r"^(\d{1,2}|[一二三四五六七八九十]+)月")
+_CN = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+WEEKDAYS = "一二三四五六日"
+_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5,
+            "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
+_NUM = r"(?:\d{1,2}|[一二两三四五六七八九十]{1,3})"
+_RELATIVE_DAYS = {
+    "大后天": 3, "后天": 2, "明天": 1, "明儿": 1, "明早": 1, "明晚": 1, "明日": 1, "明个": 1,
+    "今天": 0, "今儿": 0, "今早": 0, "今晚": 0, "今日": 0, "今个": 0, "当天": 0,
+    "昨天": -1, "昨儿": -1, "昨晚": -1, "昨日": -1, "前天": -2, "大前天": -3,
+}
+_WEEK_SHIFT = {"上上": -2, "上": -1, "这": 0, "本": 0, "下下": 2, "下": 1, "": 0}
+_PATTERNS = [
+    ("ymd", re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")),
+    ("month_day", re.compile(rf"(下个?月|这个?月|本月|上个?月|明年|今年)?(?:({_NUM})\s*月份?)\s*({_NUM})\s*[日号]?")),
+    ("rel_month_day", re.compile(rf"(下个?月|这个?月|本月|上个?月)\s*({_NUM})\s*[日号]")),
+    ("month_part", re.compile(r"(下个?月|这个?月|本月|上个?月)?月?(底|末|初|中旬|中)")),
+    ("weekday", re.compile(r"(上上|下下|上|下|这|本)?(?:个)?(?:周|星期|礼拜)([一二三四五六日天末1-7])")),
+    ("relative", re.compile("|".join(sorted(_RELATIVE_DAYS, key=len, reverse=True)))),
+    ("after", re.compile(rf"({_NUM}|半)\s*(个工作日|天|日|周|个星期|个礼拜|星期|礼拜|个月)\s*(后|以后|之后|内|之内|以内)")),
+    ("dotted", re.compile(r"(?<![\d.])(\d{1,2})[./](\d{1,2})(?![\d.]|\s*(?:万|元|块|%|折|个|倍|G|M|k|T|兆|亿))")),
+    ("day", re.compile(rf"(?<![月\d一二三四五六七八九十])({_NUM})\s*[号日](?!\s*(?:线|楼|机|门|院|厂|馆|店|子))")),
+]
 
 
 @dataclass(frozen=True)
@@ -30,98 +48,126 @@ class DateMention:
     before: bool = False  # "…前" / "之前": a deadline
 
 
-_JIO = None
-
-
-def _jio():
-    """jionlp, imported once under the shared heavy-load lock (see actions.core.loading)."""
-    global _JIO
-    if _JIO is None:
-        from actions.core.loading import HEAVY_LOAD_LOCK
-
-        with HEAVY_LOAD_LOCK:
-            if _JIO is None:
-                import jionlp
-
-                _JIO = jionlp
-    return _JIO
+def _n(raw: str) -> int | None:
+    if raw.isdigit():
+        return int(raw)
+    if raw == "十":
+        return 10
+    if raw.startswith("十"):
+        return 10 + _CN.get(raw[1:], 0)
+    if raw.endswith("十"):
+        return _CN.get(raw[0], 0) * 10
+    if "十" in raw:
+        tens, ones = raw.split("十", 1)
+        return _CN.get(tens, 0) * 10 + _CN.get(ones, 0)
+    return _CN.get(raw)
 
 
 def _month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def _next_month(d: date) -> tuple[int, int]:
-    return (d.year + 1, 1) if d.month == 12 else (d.year, d.month + 1)
+def _add_month(year: int, month: int, k: int) -> tuple[int, int]:
+    y, m = divmod(month - 1 + k, 12)
+    return year + y, m + 1
+
+
+def _safe(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _month_shift(word: str | None) -> int:
+    if not word:
+        return 0
+    return 1 if word.startswith("下") else -1 if word.startswith("上") else 12 if word == "明年" else 0
+
+
+def _resolve(kind: str, m: re.Match, today: date) -> date | None:
+    g = m.groups()
+    if kind == "ymd":
+        return _safe(int(g[0]), int(g[1]), int(g[2]))
+    if kind == "month_day":
+        month, day = _n(g[1]), _n(g[2])
+        if not month or not day or month > 12:
+            return None
+        year = today.year + (1 if g[0] == "明年" else 0)
+        return _safe(year, month, day)
+    if kind == "rel_month_day":
+        y, mo = _add_month(today.year, today.month, _month_shift(g[0]))
+        d = _n(g[1])
+        return _safe(y, mo, d) if d else None
+    if kind == "month_part":
+        y, mo = _add_month(today.year, today.month, _month_shift(g[0]))
+        part = g[1]
+        if part in ("底", "末"):
+            return _month_end(y, mo)
+        if part == "初":
+            return date(y, mo, 1) if (y, mo) != (today.year, today.month) else None  # 月初 of this month: vague
+        return date(y, mo, 15)
+    if kind == "weekday":
+        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=_WEEK_SHIFT[g[0] or ""])
+        return monday + timedelta(days=_WEEKDAY[g[1]])
+    if kind == "relative":
+        return today + timedelta(days=_RELATIVE_DAYS[m.group(0)])
+    if kind == "after":
+        n = 0.5 if g[0] == "半" else _n(g[0])
+        if not n:
+            return None
+        unit = g[1]
+        if "工作日" in unit:
+            d, left = today, int(n)
+            while left:
+                d += timedelta(days=1)
+                if d.weekday() < 5:
+                    left -= 1
+            return d
+        days = 30 if "月" in unit else 7 if unit[-1] in "周期拜" else 1
+        return today + timedelta(days=int(n * days))
+    if kind == "dotted":
+        mo, d = int(g[0]), int(g[1])
+        return _safe(today.year, mo, d) if 1 <= mo <= 12 else None
+    if kind == "day":
+        d = _n(g[0])
+        return _safe(today.year, today.month, d) if d and 1 <= d <= 31 else None
+    return None
 
 
 def find_dates(text: str, today: date) -> list[DateMention]:
     """All date mentions, in text order, each resolved to one day."""
     found: list[DateMention] = []
     taken: list[tuple[int, int]] = []
-
-    def add(start, end, day):
-        if any(s < end and start < e for s, e in taken):
-            return
-        before = text[end : end + 2].startswith(("前", "之前", "以前"))
-        found.append(DateMention(text[start:end], start, end, day, before))
-        taken.append((start, end))
-
-    for m in _MONTH_END.finditer(text):
-        prefix = m.group(1) or ""
-        y, mo = _next_month(today) if prefix.startswith("下") else (today.year, today.month)
-        add(m.start(), m.end(), _month_end(y, mo))
-    for m in _DOTTED.finditer(text):
-        mo, d = int(m.group(1)), int(m.group(2))
-        if 1 <= mo <= 12 and 1 <= d <= calendar.monthrange(today.year, mo)[1]:
-            add(m.start(), m.end(), date(today.year, mo, d))
-    base = datetime.combine(today, datetime.min.time()).replace(hour=12).timestamp()
-    try:
-        mentions = _jio().ner.extract_time(text, time_base=base, with_parsing=True)
-    except Exception as e:  # noqa: BLE001 - a parser failure must not lose the note
-        log.warning("time extraction failed: %s", type(e).__name__)
-        mentions = []
-    for item in mentions:
-        start, end = item["offset"]
-        detail = item.get("detail") or {}
-        times = detail.get("time")
-        if not times or item.get("type") not in ("time_point", "time_span"):
-            continue
-        raw = text[start:end]
-        if item["type"] == "time_span":
-            # "下周三前" → [now, Wed]: a deadline is the end; "一个月后" → its start.
-            if raw.endswith(("前", "之前", "以前")):
-                day = datetime.strptime(times[1][:10], "%Y-%m-%d").date()
-                end -= 2 if raw.endswith(("之前", "以前")) else 1
-            else:
-                day = datetime.strptime(times[0][:10], "%Y-%m-%d").date()
-        else:
-            day = datetime.strptime(times[0][:10], "%Y-%m-%d").date()
-        add(start, end, day)
-    return sorted(found, key=lambda m: m.start)
+    for kind, pattern in _PATTERNS:
+        for m in pattern.finditer(text):
+            start, end = m.span()
+            if any(s < end and start < e for s, e in taken) or start == end:
+                continue
+            if kind == "month_part" and not (m.group(1) or text[start:end].startswith("月")):
+                continue  # a bare 底/初/中 is no date
+            day = _resolve(kind, m, today)
+            if day is None:
+                continue
+            before = bool(re.match(r"\s*(前|之前|以前|为止)", text[end:])) or kind == "after" and m.group(3) in ("内", "之内", "以内")
+            found.append(DateMention(text[start:end], start, end, day, before))
+            taken.append((start, end))
+    return sorted(found, key=lambda x: x.start)
 
 
 def roll_forward(m: DateMention, today: date) -> date:
-    """For a follow-up: a bare 5号 in the past means next month; 3月5号 in the past, next year."""
+    """For a follow-up: a bare 5号 in the past means next month; 3月5号 next year; 周一 next week."""
     if m.day >= today:
         return m.day
     raw = m.text
-    if _BARE_DAY.match(raw):
-        y, mo = _next_month(today)
+    if re.fullmatch(rf"{_NUM}\s*[号日]", raw):
+        y, mo = _add_month(today.year, today.month, 1)
         return date(y, mo, min(m.day.day, calendar.monthrange(y, mo)[1]))
-    if _MONTH_DAY.match(raw) or _DOTTED.fullmatch(raw):
-        try:
-            return m.day.replace(year=m.day.year + 1)
-        except ValueError:
-            return m.day.replace(year=m.day.year + 1, day=28)
-    if re.fullmatch(r"(周|星期|礼拜)[一二三四五六日天]", raw):
-        from datetime import timedelta
-
-        return m.day + timedelta(days=7)
+    if re.match(rf"{_NUM}\s*月", raw) or re.fullmatch(r"\d{1,2}[./]\d{1,2}", raw):
+        return _safe(m.day.year + 1, m.day.month, m.day.day) or m.day.replace(year=m.day.year + 1, day=28)
+    if re.fullmatch(r"(这|本)?(个)?(周|星期|礼拜)[一二三四五六日天末1-7]", raw):
+        return m.day + timedelta(days=7)  # a weekday of this week that has passed: the next one
     return m.day
-
-
-WEEKDAYS = "一二三四五六日"
 
 
 def label(d: date, today: date) -> str:

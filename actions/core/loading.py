@@ -1,4 +1,4 @@
-"""One lock for loading heavy libraries (spaCy, jieba, jionlp) on first use.
+"""One lock for loading heavy libraries (spaCy, jieba) on first use.
 
 The action server warms them up in a background thread while requests may need them at the same
 moment; concurrent first imports of spaCy's Cython modules from two threads half-initialise them

@@ -29,8 +29,7 @@ TITLES = (
 COMPETITORS = ("移动", "联通", "广电")
 MET_BEFORE = re.compile(r"(见|拜访|访|和|跟|与|找|约|陪|同|及|、)[^，。,.!！?？\s]{0,8}$")
 SPOKE_AFTER = re.compile(r"^(说|讲|表示|反馈|透露|提到|同意|想|觉得|认为|嫌|要|希望|答应|问|对)")
-NOT_MET_BEFORE = re.compile(r"(没|未)(见|碰|遇)[到着上]?$")
-DECIDES_AFTER = re.compile(r"^[^，。\s]{0,3}(拍板|审批|批准|批|决定|定夺|点头|签字)")
+DECIDES_AFTER = re.compile(r"^(?!说|讲|表示)[^，。\s]{0,3}(拍板|审批|批准|批|决定|定夺|点头|签字|说了算)")
 FOLLOW_CUES = re.compile(r"给|发|报|出|约|回复|答复|安排|准备|启动|跟进|再谈|再约|提交|开标|评估|演示|测速|解决|联系")
 CLAUSE_SPLIT = re.compile(r"[，。；;！!？?\n]|\s+")
 
@@ -38,7 +37,7 @@ SIGNAL_RULES = (
     ("价格敏感", re.compile(r"贵|价格|便宜|报价更?低|低[一二两三四五六七八九\d]成|降价|优惠|打折|[一二两三四五六七八九\d]折|比价|资费")),
     ("预算", re.compile(r"预算")),
     ("决策人", re.compile(r"拍板|领导决定|请示|审批|老板定|决策|签字|领导出差")),
-    ("满意", re.compile(r"满意(?!度)|挺好|认可")),
+    ("满意", re.compile(r"(?<![不没])满意(?!度)|挺好|认可")),
     ("不满", re.compile(r"不满|投诉|掉线|(?<![不怕])慢|卡顿|温度高|中断|断网")),
     ("续约意向", re.compile(r"续约|续签")),
 )
@@ -184,22 +183,16 @@ def extract(
     people: list[Person] = []
     taken: list[tuple[int, int]] = []
     positions: dict[int, int] = {}
+    spans: dict[int, int] = {}  # where each mention ends
 
     def add_person(start: int, end: int, person: Person) -> None:
         if any(s < end and start < e for s, e in taken):
             return
-        before, after = text[max(0, start - 12) : start], text[end : end + 6]
-        if NOT_MET_BEFORE.search(before):
-            person.met = False
-        elif DECIDES_AFTER.search(after) and not MET_BEFORE.search(before):
-            person.met = False
-        elif MET_BEFORE.search(before) or SPOKE_AFTER.search(after) or start <= 3:
-            person.met = True
-        else:
-            person.met = not people  # the first person named is usually the one met
+        person.met = _met(text, start, end, bool([p for p in people if p.met]))
         taken.append((start, end))
         people.append(person)
         positions[id(person)] = start
+        spans[id(person)] = end
 
     for c in contacts:
         for m in re.finditer(re.escape(c.name), text):
@@ -211,12 +204,12 @@ def extract(
         candidates.append((m.start(), m.end()))
     for start, end in sorted(set(candidates)):
         mention = text[start:end]
-        surname, title = mention[0], mention[1:]
+        title = mention[1:]
         if any(s <= start < e for s, e in taken):
             continue
         if start > 0 and text[start - 1] in SURNAMES:
             continue  # part of a longer name such as 冯敏主任 — handled by known contacts or skipped
-        match = _match_contact(surname, title, contacts)
+        match = _match_contact(mention, contacts)
         if match:
             add_person(start, end, Person(match.name, match.title, match.role, True))
         else:
@@ -228,14 +221,14 @@ def extract(
 
     # ---------------- dates, next step, follow-up
     mentions = find_dates(text, today)
-    visit_date, follow = _pick_dates(text, mentions, today)
-    next_step = _next_step(text, follow, mentions, today)
+    visit_date, follow, clause = _pick_dates(text, mentions, today)
+    next_step = _next_step(text, follow, clause)
 
     signals = [name for name, rx in SIGNAL_RULES if rx.search(text)]
     for comp in competitors:
         signals.append(f"竞争对手:{comp}")
     for p in mentioned:
-        if "决策人" in signals or DECIDES_AFTER.search(text[text.find(p.name) + len(p.name) :][:6] if p.name in text else ""):
+        if ("决策人" in signals and p.role == "economic") or DECIDES_AFTER.search(text[spans[id(p)] :][:8]):
             signals.append(f"需决策者{p.name}批准")
     return ParsedNote(
         text=text,
@@ -250,21 +243,55 @@ def extract(
     )
 
 
+# Who was met. Looks at the words around the mention, in its clause (and the next clause when it
+# goes on about the same person: 约了张总 结果她开会没见上).
+NOT_MET_BEFORE = re.compile(r"(没|未|没能|没有)(见|碰|遇|约)(到|上|着|成)?\s*$|见不到\s*$|(听说|据说|转告|下次约|再约|要约|准备约|打算约|想约|约一下|让我找|通过)[^，。,;；]{0,4}$")
+NOT_MET_AFTER = re.compile(
+    r"^[^，。,;；]{0,10}?(不在|没在|没来|没到|出差|外出|请假|休假|在外地|在开会|开会没|开会去了|去开会|临时有会|没空|没时间|没见上|没见到|没见着|没碰上|没碰到|"
+    r"没见成|没约上|联系不上|没露面|没能见|见不上|没见)"
+)
+CONTINUES = re.compile(r"^\s*(他|她|人|结果|但|可|不过|可惜|却|而)")
+
+
+def _met(text: str, start: int, end: int, someone_met: bool) -> bool:
+    clause_start = max(text.rfind(ch, 0, start) for ch in "，。,;；！!？?\n ") + 1
+    before = text[clause_start:start]
+    after = text[end:]
+    nxt = CLAUSE_SPLIT.split(after, maxsplit=1)
+    this_rest = nxt[0] if nxt else ""
+    follow = after[len(this_rest):].lstrip("，。,;；！!？? \n")
+    next_clause = CLAUSE_SPLIT.split(follow, maxsplit=1)[0] if CONTINUES.match(follow) else ""
+    if SPOKE_AFTER.match(after) and not NOT_MET_AFTER.match(after[:3]):
+        return True  # 周主任说 …
+    if NOT_MET_BEFORE.search(before) or NOT_MET_AFTER.search(this_rest) or NOT_MET_AFTER.search(next_clause):
+        return False
+    if DECIDES_AFTER.search(after[:8]) and not MET_BEFORE.search(before):
+        return False  # 王总拍板了: decides, was not met
+    if MET_BEFORE.search(before):
+        return True
+    if start <= 3 or clause_start == start and before == "":
+        return True if start <= 3 else not someone_met
+    return not someone_met  # the first person named is usually the one met
+
+
+def _match_contact(mention: str, contacts: Sequence[ContactFact]) -> ContactFact | None:
+    """The CRM contact a surname + title mention stands for: 黄总 for 黄伟 (副总经理), 周主任 for 周明
+    (信息中心主任); never 王总 for 王磊 (科长)."""
+    exact = [c for c in contacts if mention in c.mentions()]
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        return None
+    surname, title = mention[0], mention[1:]
+    loose = [c for c in contacts if c.name.startswith(surname) and title and title in c.title]
+    return loose[0] if len(loose) == 1 else None
+
+
 def _title_after(text: str, pos: int) -> str:
     for t in sorted(TITLES, key=len, reverse=True):
         if text.startswith(t, pos):
             return t
     return ""
-
-
-def _match_contact(surname: str, title: str, contacts: Sequence[ContactFact]) -> ContactFact | None:
-    same = [c for c in contacts if c.name.startswith(surname)]
-    if not same:
-        return None
-    if len(same) == 1:
-        return same[0]
-    fitting = [c for c in same if title and title in c.title]
-    return fitting[0] if len(fitting) == 1 else None
 
 
 def _dedupe(people: list[Person]) -> list[Person]:
@@ -278,46 +305,86 @@ def _dedupe(people: list[Person]) -> list[Person]:
 
 # A week, month or year without a day is not a date to follow up on ("下周给方案" → none).
 VAGUE = re.compile(r"^(这|本|下|上|今|明|去)?(个)?(周|星期|礼拜|月|年)$")
+# Who does what in a clause: the manager's own promise is the follow-up, not the customer's plan.
+MANAGER_SUBJECT = re.compile(r"(^|[，,\s])(我|我们|咱|咱们|俺|本人)")
+CUSTOMER_SUBJECT = re.compile(
+    rf"^(他|她|他们|她们|对方|客户|老板|领导|甲方|人家|院里|局里|行里|厂里|公司|集团|[{SURNAMES}](?:{TITLE_RE})|"
+    r"[\u4e00-\u9fff]{2,3}(说|表示|透露|讲))"
+)
+MANAGER_VERBS = re.compile(
+    r"给|发|报|出|提交|准备|安排|约|带|送|拿|做|写|整理|跟进|回访|演示|测|上门|过去|再去|联系|协调|申请|落实|确认|催|对接|"
+    r"回复|答复|沟通|处理|解决|办|启动|交|补|改|调|开通|装|签"
+)
+DONE_ALREADY = re.compile(r"(发|给|报|约|交|送|办|做)(了|过)")
+
+
+def _clause_at(text: str, pos: int) -> tuple[int, int]:
+    start = 0
+    for m in CLAUSE_SPLIT.finditer(text):
+        if m.end() <= pos:
+            start = m.end()
+        elif m.start() >= pos:
+            return start, m.start()
+    return start, len(text)
+
+
+def _side(clause: str) -> str:
+    """manager | customer | neither: whose step a clause is (我下周三前出方案 / 老板月底定预算)."""
+    if MANAGER_SUBJECT.search(clause) or re.search(r"要我们|让我们|让我|要我", clause):
+        return "manager"
+    if CUSTOMER_SUBJECT.match(clause.strip()):
+        return "customer"
+    return "manager" if MANAGER_VERBS.search(clause) else "neither"
 
 
 def _pick_dates(text: str, mentions: list[DateMention], today: date):
+    """(visit date, follow-up mention, its clause). The visit is the first past or present date that
+    is not a deadline; the follow-up is the first future or deadline date of the manager's own step,
+    else of a clause that is nobody's, else a customer's date when the manager promised something."""
     visit_date = today
-    follow: DateMention | None = None
+    candidates: list[tuple[str, DateMention, str]] = []
     for m in mentions:
         if VAGUE.match(m.text):
             continue
+        a, b = _clause_at(text, m.start)
+        clause = text[a:b]
         after = text[m.end : m.end + 8]
-        if after.startswith("再") and not m.before:  # "1.15再沟通": a later date, not the visit
-            m = DateMention(m.text, m.start, m.end, m.day, True)
-        is_follow = m.before or m.day > today or bool(FOLLOW_CUES.search(after[:4]))
-        if m.day <= today and not m.before and not (m.day < today and FOLLOW_CUES.match(after.lstrip("再"))):
-            if visit_date == today and m.day <= today:
+        future_cue = after.lstrip().startswith("再") or bool(FOLLOW_CUES.match(after.lstrip("再")))
+        if m.day <= today and not m.before and not (m.day < today and future_cue) and not (m.day == today and future_cue):
+            if visit_date == today:
                 visit_date = m.day
             continue
-        if is_follow and follow is None:
-            day = roll_forward(m, today)
-            follow = DateMention(m.text, m.start, m.end, day, m.before)
-    return visit_date, follow
+        day = roll_forward(m, today)
+        candidates.append((_side(clause), DateMention(m.text, m.start, m.end, day, m.before), clause))
+    for wanted in ("manager", "neither"):
+        for side, m, clause in candidates:
+            if side == wanted:
+                return visit_date, m, clause
+    promised = any(_side(c) == "manager" and not DONE_ALREADY.search(c) for c in CLAUSE_SPLIT.split(text) if c)
+    if candidates and promised:
+        side, m, clause = candidates[0]
+        return visit_date, m, ""  # the customer's date, for the manager's undated promise
+    return visit_date, None, ""
 
 
-_DATE_WORDS = re.compile(r"^(之前|以前|前)")
+_DATE_WORDS = re.compile(r"^(之前|以前|前|为止)")
 
 
-def _next_step(text: str, follow: DateMention | None, mentions: list[DateMention], today: date) -> str:
-    """The clause that carries the follow-up (or the last clause with a follow-up verb), without its date."""
-    if follow is not None:
+def _next_step(text: str, follow: DateMention | None, clause: str) -> str:
+    """The manager's step: the follow-up's clause without its date, or the last clause in which the
+    manager promises something."""
+    if follow is not None and clause:
         rest = _DATE_WORDS.sub("", text[follow.end :].lstrip())
-        clause = CLAUSE_SPLIT.split(rest, maxsplit=1)[0] if rest else ""
-        if len(clause) < 2:  # "下周三前 把报价发过去" → take the text before the date
-            head = CLAUSE_SPLIT.split(text[: follow.start].rstrip())[-1]
-            clause = head or clause
-        return _tidy(clause)
-    for clause in reversed([c for c in CLAUSE_SPLIT.split(text) if c]):
-        if FOLLOW_CUES.search(clause) and not any(m.text in clause for m in mentions if m.day <= today):
-            return _tidy(clause)
+        own = CLAUSE_SPLIT.split(rest, maxsplit=1)[0] if rest else ""
+        if len(own) < 2:  # "把报价发过去 下周三前" → the words before the date
+            own = CLAUSE_SPLIT.split(text[: follow.start].rstrip())[-1]
+        return _tidy(own)
+    for c in reversed([c for c in CLAUSE_SPLIT.split(text) if c]):
+        if _side(c) == "manager" and FOLLOW_CUES.search(c) and not DONE_ALREADY.search(c) and not find_dates(c, date.today()):
+            return _tidy(c)
     return ""
 
 
 def _tidy(clause: str) -> str:
-    clause = re.sub(r"^(把|要|得|需要|再|就|会|我们|我)+", "", clause.strip())
+    clause = re.sub(r"^(把|要|得|需要|再|就|会|我们|我|咱们|咱|答应|承诺|负责)+", "", clause.strip())
     return clause[:40]
