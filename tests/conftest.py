@@ -108,27 +108,38 @@ def executor():
 
 
 class Chat:
-    """Drives actions in-process through rasa-sdk's ActionExecutor (the webhook's own code path),
-    keeping slots between turns like Rasa's tracker would."""
+    """Drives the action in-process through rasa-sdk's ActionExecutor (the webhook's own code path),
+    keeping slots between turns like Rasa's tracker would. `action` names the intent the classifier
+    would have given (action_customer_status → customer_status): one vote for the understanding stage."""
 
     def __init__(self, executor, sender: str = demo.DEMO_TELEGRAM_ID):
         self.executor, self.sender, self.slots = executor, sender, {}
 
     def say(self, action: str, text: str, intent: str = "", entities: list | None = None, metadata: dict | None = None):
+        intent = intent or action.removeprefix("action_")
         tracker = {
             "sender_id": self.sender, "slots": dict(self.slots),
-            "latest_message": {"text": text, "intent": {"name": intent or action.removeprefix("action_")},
+            "latest_message": {"text": text, "intent": {"name": intent, "confidence": 1.0},
+                               "intent_ranking": [{"name": intent, "confidence": 1.0}],
                                "entities": entities or [], "metadata": metadata or {}},
             "events": [], "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None,
         }
         result = asyncio.run(self.executor.run({
-            "next_action": action, "sender_id": self.sender, "tracker": tracker, "domain": {}, "version": "3.6.2",
+            "next_action": "action_kam", "sender_id": self.sender, "tracker": tracker, "domain": {}, "version": "3.6.2",
         }))
         for e in result["events"]:
             if e["event"] == "slot":
                 self.slots[e["name"]] = e["value"]
         self.last = result["responses"]
         return Said(result["responses"])
+
+    def tap(self, title: str):
+        """Press a button of the last reply by its title."""
+        for r in self.last:
+            for b in r.get("buttons") or []:
+                if b["title"] == title:
+                    return self.say("action_kam", b["payload"], intent="")
+        raise AssertionError(f"no button {title!r} in {[b['title'] for r in self.last for b in r.get('buttons') or []]}")
 
 
 class Said:

@@ -35,23 +35,29 @@ def test_other_managers_customer_is_refused_and_audited(chat, sqlite_demo):
     assert denied >= 1
 
 
-def test_button_with_foreign_customer_code_is_refused(chat):
+def test_button_with_foreign_customer_code_is_refused(chat, sqlite_demo):
     said = chat.say("action_customer_status", '/customer_status{"customer_code":"C0101"}', entities=ent("customer_code", "C0101"))
-    assert "权限" in said and "华中重工" not in said.text
+    assert "没找到" in said and "华中重工" not in said.text and "白金" not in said.text  # like a code nobody has
+    assert said.text == chat.say("action_customer_status", '/customer_status{"customer_code":"C9999"}').text
+    with session_scope(sqlite_demo) as s:
+        denied = s.execute(select(AuditLog).where(AuditLog.action == "access_denied")).scalars().all()
+        foreign = s.execute(select(Customer.id).where(Customer.code == "C0101")).scalar_one()
+    assert [a.customer_id for a in denied] == [foreign]
 
 
 def test_team_lead_sees_team_customer(make_chat, sqlite_demo):
     lead = make_chat("10004")  # 赵磊, 政企一部 lead
     said = lead.say("action_customer_status", "华中重工怎么样")
     assert said.text.startswith("华中重工机械有限公司") and "客户经理：王芳" in said
-    assert "不在你的客户名单里" in lead.say("action_customer_status", "光谷电子怎么样")
+    said = lead.say("action_customer_status", "光谷电子怎么样")  # another team's: answered like an unknown name
+    assert said.text.startswith("没找到「光谷电子」") and "钻石" not in said.text and "沈洁" not in said.text
 
 
 def test_every_lookup_is_audited(chat, sqlite_demo):
     chat.say("action_customer_status", "华钢最近怎么样")
     with session_scope(sqlite_demo) as s:
         row = s.execute(select(AuditLog).where(AuditLog.action == "view").order_by(AuditLog.id.desc())).scalars().first()
-        assert row.actor == "M001" and row.customer_id == 1 and "customer_status" in row.detail
+        assert row.actor == "M001" and row.customer_id == 1 and json.loads(row.detail)["intent"] == "lookup"
 
 
 # ---------------------------------------------------------------- customer_status
@@ -93,8 +99,8 @@ def test_not_found_suggests_visible_names(chat):
     said = chat.say("action_customer_status", "江城农商怎么样", entities=ent("customer", "江城农商"))
     assert "你说的是「江城商业银行股份有限公司」吗" in said  # a prefix is confirmed, never taken silently
     assert said.titles == ["江城商业银行股份有限公司"]
-    said = chat.say("action_customer_status", "武当山旅游怎么样", entities=ent("customer", "武当山旅游"))
-    assert "没找到「武当山旅游」" in said
+    said = chat.say("action_customer_status", "武当山旅游公司怎么样")
+    assert "没找到「武当山旅游公司」" in said
     assert "华中重工机械有限公司" not in said.titles
 
 
@@ -132,7 +138,7 @@ def test_tier_policy_answers(chat):
     assert "8万" in said and "20万" in said and "30 天" in said
     assert "宝石客户" in chat.say("action_tier_policy", "三万一个月是什么等级")
     said = chat.say("action_tier_policy", "华钢是什么级别")
-    assert "华中钢铁集团有限公司是钻石客户" in said
+    assert said.text.startswith("华中钢铁集团有限公司（钻石客户，衰退期）") and "等级：钻石" in said and "58.2万" in said
 
 
 # ---------------------------------------------------------------- coaching
@@ -202,8 +208,10 @@ def test_log_confirm_save_list(chat, sqlite_demo):
     assert said.text.startswith("已保存") and "跟进华中钢铁集团有限公司" in said
     saved = visits(sqlite_demo)
     assert len(saved) == 1 and saved[0].summary == HG_NOTE
-    listed = chat.say("action_list_visits", "华钢最近拜访记录")
-    assert "刚见完华钢周主任" in listed
+    listed = chat.say("action_list_visits", "华钢最近拜访记录")  # a summary a person would write, not the raw text
+    first = listed.text.splitlines()[1]
+    assert "见周明（信息中心主任）" in first and "需决策者黄伟批准" in first and "报价" in first
+    assert "刚见完" not in listed.text and "第1条" in listed.titles
 
 
 def test_duplicate_delivery_stores_one_note(chat, sqlite_demo):
@@ -279,8 +287,11 @@ def test_long_note_with_emoji_html_sql_is_verbatim(chat, sqlite_demo):
     chat.say("action_log_visit", note)
     assert chat.say("action_affirm", "/affirm").text.startswith("已保存")
     assert visits(sqlite_demo)[0].summary == note
-    too_long = chat.say("action_log_visit", "拜访华钢" + "很长" * 2100)
-    assert "超过 4000 字" in too_long
+    long_note = "拜访华钢 周主任说方案可以" + "补充情况很长。" * 2900  # 20,000+ characters: kept whole, parsed in part
+    said = chat.say("action_log_visit", long_note)
+    assert said.text.startswith("请确认这条拜访记录") and f"这条有 {len(long_note)} 字" in said and "全文会一起保存" in said
+    assert chat.say("action_affirm", "/affirm").text.startswith("已保存")
+    assert any(v.summary == long_note for v in visits(sqlite_demo))
 
 
 def test_followups_ordered_with_overdue_flag(chat):

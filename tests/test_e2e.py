@@ -72,8 +72,11 @@ def test_unbound_sender_gets_only_how_to_get_access(stack):
 
 def test_other_managers_customer_refused(stack):
     c = fresh(stack, "10001")
-    reply = c.say("明珠新材咋样")
-    assert "不在你的客户名单里" in reply and "衰退" not in reply
+    reply = c.say("明珠新材咋样")  # 周晓's customer: answered exactly like a name nobody has
+    assert reply.startswith("没找到「明珠新材」") and "衰退" not in reply and "鄂东" not in reply
+    assert c.say("明珠新材咋样") == reply
+    unknown = c.say("明珠新料咋样")  # a name no customer has
+    assert unknown.startswith("没找到「") and "鄂东" not in unknown
 
 
 def test_log_confirm_list_and_duplicate_delivery(stack):
@@ -89,7 +92,8 @@ def test_log_confirm_list_and_duplicate_delivery(stack):
     with session_scope(url) as s:
         n = s.execute(select(func.count()).select_from(Visit).where(Visit.summary == note)).scalar()
     assert n == 1
-    assert "刚见完华钢周主任" in c.say("华钢最近拜访记录")
+    listed = c.say("华钢最近拜访记录")
+    assert "见周明（信息中心主任）" in listed and "报价" in listed
 
 
 def test_greet_and_help_offer_examples(stack):
@@ -190,7 +194,7 @@ def test_other_intents_and_unhappy_paths_over_rest(stack):
     assert "哪一个" in c.say("东湖最近咋样")  # ambiguous: buttons with the full names
     assert {"武汉市公安局东湖分局", "东湖高新区管委会"} <= {b["title"] for b in c.buttons}
     assert "没找到" in c.say("武当山旅游公司最近怎么样")  # not found
-    nonsense = c.say("阿巴阿巴 qwerty zzz")  # fallback offers help, or a clear "not found"
-    assert "没太明白" in nonsense or "没找到" in nonsense
+    nonsense = c.say("阿巴阿巴 qwerty zzz")  # declined with what the assistant does, never "not found"
+    assert ("没太明白" in nonsense or "帮不上忙" in nonsense) and "没找到" not in nonsense
     assert c.say("今天上午拜访了华中钢铁张总 聊了5G专网 下周三前给个方案").startswith("请确认")
     assert "没有保存" in c.say("/deny")  # deny at confirmation

@@ -13,7 +13,8 @@ def test_weekly_report_lists_visits_stale_customers_and_overdue(sqlite_demo, cap
     monday = date.today() - timedelta(days=date.today().weekday())
     assert out.startswith(f"拜访周报 {monday:%Y-%m-%d}")
     assert "李强（M001，政企一部）" in out
-    assert "⚠ 逾期跟进" in out and "楚天大酒店有限公司：安排测速" in out
+    assert "本周到期跟进" in out and "完成率" in out
+    assert "⚠ 逾期 5 天" in out and "楚天大酒店有限公司：安排测速" in out  # overdue items with their age
     assert "⚠ 未拜访 长江物流集团有限公司（白金）" in out  # 70 days > 30-day cadence
     assert "华中钢铁集团有限公司（钻石）" not in out.split("⚠ 未拜访", 1)[-1]  # visited 14 days ago
 

@@ -96,7 +96,7 @@ def test_contract_warning_window(days, warns):
     a = contract_alert(TODAY + timedelta(days=days), TODAY)
     assert (a is not None) == warns
     if days >= 0 and warns:
-        assert f"还有 {days} 天" in a.text
+        assert (f"还有 {days} 天" if days else "今天到期") in a.text
 
 
 def test_spend_drop_warning_boundary():

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from actions.core import tiering
 from actions.core.facts import CustomerFacts, VisitFact
 from actions.core.money import pct_change, signed_pct, yuan
-from actions.core.warnings import Alert, contract_days_left
+from actions.core.warnings import Alert, contract_days_left, contract_state
 
 MAX_ALERT_LINES = 3
 
@@ -90,6 +90,35 @@ def visit_line(v: VisitFact) -> str:
     return text
 
 
+def visit_summary(v: VisitFact, *, with_date: bool = True) -> str:
+    """What a person would write about a visit: who was met, what came up, what was agreed.
+
+    Built from the note's fields (people, products, signals, next step); only a note that has none
+    of them (an imported one) falls back to its first words.
+    """
+    parts = []
+    who = people_text(v.people)
+    if who:
+        parts.append(f"见{who}")
+    topics = [product_label(p) for p in v.products[:3]]
+    signals = [x.replace("竞争对手:", "") + ("在接触" if x.startswith("竞争对手:") else "") for x in v.signals]
+    if any(x.startswith("需决策者") for x in signals):
+        signals = [x for x in signals if x != "决策人"]
+    signals = signals[:2]
+    if topics or signals:
+        parts.append("谈" + "、".join(topics) if topics else "")
+        parts = [p for p in parts if p]
+        if signals:
+            parts.append("；".join(signals))
+    if v.next_step:
+        due = f"{md(v.follow_up)} 前" if v.follow_up else ""
+        parts.append(f"约定 {due}{v.next_step}" if due else f"约定{v.next_step}")
+    if not parts:
+        parts.append(short(v.summary, 24))
+    text = "，".join(parts)
+    return f"{md(v.visit_date)} {text}" if with_date else text
+
+
 def contacts_line(f: CustomerFacts, limit: int = 3) -> str:
     order = {"economic": 0, "technical": 1, "coach": 2, "user": 3}
     picked = sorted(f.contacts, key=lambda c: order.get(c.role, 9))[:limit]
@@ -113,7 +142,7 @@ def status_text(f: CustomerFacts, alerts: list[Alert], *, now: datetime, viewer_
     lines.append(f"· 消费：{trend_line(f)}")
     lines.append(f"· 产品：{products_line(f)}")
     if not any(a.kind == "contract" for a in alerts) and f.contract_end:
-        lines.append(f"· 合同：{f.contract_end:%Y-%m-%d} 到期（还有 {contract_days_left(f.contract_end, f.today)} 天）")
+        lines.append(f"· 合同：{f.contract_end:%Y-%m-%d} 到期（{contract_state(contract_days_left(f.contract_end, f.today))}）")
     tickets = ticket_line(f, now)
     if tickets and not any(a.kind == "ticket" for a in alerts):
         lines.append(f"· 工单：{tickets}")
@@ -135,34 +164,17 @@ def next_follow_up(f: CustomerFacts) -> VisitFact | None:
 
 
 # ---------------------------------------------------------------- aspects
-ASPECTS = ("消费", "合同", "投诉", "联系人", "产品", "拜访", "等级", "风险")
-ASPECT_WORDS = {
-    "消费": ("消费", "账单", "ARPU", "arpu", "花了多少", "每月多少钱", "收入", "走势"),
-    "合同": ("合同", "到期", "续约", "续签"),
-    "投诉": ("投诉", "故障", "工单"),
-    "联系人": ("联系人", "关键人", "决策人", "找谁", "电话"),
-    "产品": ("产品", "业务", "用了哪些", "开了哪些"),
-    "拜访": ("拜访", "走访", "上次去"),
-    "等级": ("等级", "级别", "什么客户"),
-    "风险": ("风险", "预警", "问题"),
+ASPECT_TITLE = {
+    "spend": "消费", "contract": "合同", "tickets": "工单", "contacts": "关键人", "products": "在用产品",
+    "last_visit": "最近拜访", "tier": "等级", "risks": "风险", "stage": "生命周期",
 }
 
 
-def detect_aspect(text: str, entity: str | None) -> str | None:
-    if entity:
-        for aspect, words in ASPECT_WORDS.items():
-            if entity == aspect or entity in words:
-                return aspect
-    for aspect, words in ASPECT_WORDS.items():
-        if any(w in text for w in words):
-            return aspect
-    return None
-
-
 def aspect_text(f: CustomerFacts, aspect: str, alerts: list[Alert], *, now: datetime) -> str:
+    """One aspect of a customer (spend, contract, tickets, contacts, products, last_visit, tier, risks, stage)."""
     title = f"{f.name}（{f.tier.label}，{f.stage.zh}）"
     lines: list[str] = []
-    if aspect == "消费":
+    if aspect == "spend":
         lines.append(f"{title}近 12 个月消费：")
         rows = f.billing[-12:]
         for i in range(0, len(rows), 2):
@@ -173,17 +185,16 @@ def aspect_text(f: CustomerFacts, aspect: str, alerts: list[Alert], *, now: date
         lines.append(f"近3月均 {yuan(f.avg3)}，前3月均 {yuan(prev)}，变化 {change}")
         if rows:
             lines.append(f"→ {f.stage.zh}：{f.stage.strategy}")
-    elif aspect == "合同":
+    elif aspect == "contract":
         if f.contract_end is None:
             lines += [title, "CRM 里没有合同到期日，建议补录。"]
         else:
             days = contract_days_left(f.contract_end, f.today)
-            state = f"还有 {days} 天" if days >= 0 else f"已过期 {-days} 天"
-            lines += [title, f"合同到期：{f.contract_end:%Y-%m-%d}（{state}）"]
+            lines += [title, f"合同到期：{f.contract_end:%Y-%m-%d}（{contract_state(days)}）"]
             if days <= 90:
                 lines.append("⚠ 90 天内到期：尽早约决策人谈续约，带上锁定类方案（预存话费送话费、培训）")
             lines.append(f"当前在用产品月费合计 {yuan(f.current_monthly_fee)}")
-    elif aspect == "投诉":
+    elif aspect == "tickets":
         lines.append(f"{title}工单：")
         open_ = f.open_tickets
         if not open_:
@@ -196,7 +207,7 @@ def aspect_text(f: CustomerFacts, aspect: str, alerts: list[Alert], *, now: date
         closed = [t for t in f.tickets if t.status == "closed"][:3]
         for t in closed:
             lines.append(f"· 已结 {t.opened:%m-%d} {t.kind}：{t.summary or '无摘要'}")
-    elif aspect == "联系人":
+    elif aspect == "contacts":
         lines.append(f"{title}关键人：")
         if not f.contacts:
             lines.append("CRM 里还没有联系人，建议拜访时补录（CUTE：教练、用户、技术把关、决策者）。")
@@ -205,7 +216,7 @@ def aspect_text(f: CustomerFacts, aspect: str, alerts: list[Alert], *, now: date
         missing = [z for r, z in (("economic", "决策者"), ("coach", "教练"), ("technical", "技术把关")) if not f.contacts_by_role(r)]
         if missing:
             lines.append(f"→ 还缺{'、'.join(missing)}，下次拜访留意")
-    elif aspect == "产品":
+    elif aspect == "products":
         from actions.kb.loader import product_by_code
 
         catalog = product_by_code()
@@ -216,7 +227,7 @@ def aspect_text(f: CustomerFacts, aspect: str, alerts: list[Alert], *, now: date
             p = catalog.get(s.product)
             lines.append(f"· {p.name if p else s.product} ×{s.quantity}{p.unit if p else ''}，月费 {yuan(s.monthly_fee)}")
         lines.append(f"月费合计 {yuan(f.current_monthly_fee)}")
-    elif aspect == "拜访":
+    elif aspect == "last_visit":
         lines.append(f"{title}最近拜访：")
         if not f.visits:
             lines.append("还没有拜访记录。")
@@ -226,13 +237,44 @@ def aspect_text(f: CustomerFacts, aspect: str, alerts: list[Alert], *, now: date
         if follow:
             lines.append(f"下次跟进：{md(follow.follow_up)} {follow.next_step}".rstrip())
         lines.append(f"{f.tier.zh}客户应每 {f.tier.cadence_days} 天内拜访一次")
-    elif aspect == "等级":
+    elif aspect == "tier":
         lines += [title, *tier_lines(f.tier), f"依据：近3月均消费 {yuan(f.avg3)}", f"重要性：{f.importance_label}"]
-    elif aspect == "风险":
+    elif aspect == "risks":
         lines.append(f"{title}风险：")
         lines += [f"⚠ {a.text}" for a in alerts] or ["目前没有预警。"]
         lines.append(f"→ {f.stage.zh}：{f.stage.strategy}")
+    elif aspect == "stage":
+        lines += [title, f"生命周期：{f.stage.zh}" + ("（已离网）" if f.status == "churned" else "")]
+        prev = tiering.recent_average(f.billing, skip=3)[0]
+        if f.billing:
+            change = signed_pct(pct_change(f.avg3, prev)) if prev else "—"
+            lines.append(f"依据：近3月均 {yuan(f.avg3)}，前3月均 {yuan(prev)}，变化 {change}")
+        if f.since:
+            lines.append(f"在网：{f.since:%Y-%m} 起")
+        lines.append(f"→ {f.stage.strategy}")
     return "\n".join(lines[:14])
+
+
+def person_text(f: CustomerFacts, name: str) -> str:
+    """One contact: who they are, their CUTE role and what that means for the next visit."""
+    contact = next((c for c in f.contacts if c.name == name), None)
+    if contact is None:
+        return f"{f.name}的 CRM 联系人里没有{name}。"
+    advice = {
+        "economic": "决策者：谈业务影响和投入产出，少讲技术细节",
+        "technical": "技术把关者：谈架构、稳定性和运维，先过他这关",
+        "coach": "教练：内部向导，先从他那里摸清需求和决策流程",
+        "user": "用户：了解日常使用的痛点，争取他的支持",
+    }.get(contact.role, "")
+    lines = [f"{contact.name} · {contact.title or '职务未填'} · {contact.role_zh}", f"单位：{f.name}"]
+    met = [v for v in f.visits if any(p.get("name") == contact.name for p in v.people)]
+    if met:
+        lines.append(f"上次见：{visit_line(met[0])}")
+    else:
+        lines.append("拜访记录里还没见过他")
+    if advice:
+        lines.append(f"→ {advice}")
+    return "\n".join(lines)
 
 
 def tier_range(tier: tiering.Tier) -> str:

@@ -30,6 +30,11 @@ def approver(discount_pct) -> tuple[str, str]:
     return PROVINCE
 
 
+def zhe(pct: float) -> str:
+    """20% off → 8折."""
+    return f"{(100 - pct) / 10:g}折"
+
+
 def price_after(list_price, discount_pct) -> Decimal:
     return (D(list_price) * (100 - D(discount_pct)) / 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
 

@@ -1,4 +1,9 @@
-"""What a handler receives and returns: plain data, no Rasa types."""
+"""What the action layer and the handlers exchange: plain data, no Rasa types.
+
+`Request`: the message as it arrived (for the door: identity, signature). `Turn`: what a handler gets
+besides its typed command (the unit of work, who asks, the day, the conversation's slots).
+`Reply`: what the manager sees, the slots to set and the context to remember.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ class Request:
     metadata: dict = field(default_factory=dict)
     today: date = field(default_factory=date.today)
     now: datetime = field(default_factory=datetime.now)
+    intents: tuple[tuple[str, float], ...] = ()  # the classifier's ranking, best first
 
     def entity(self, name: str) -> str | None:
         values = self.entities.get(name) or []
@@ -48,3 +54,31 @@ class Reply:
     text: str
     buttons: list[Button] = field(default_factory=list)
     slots: dict = field(default_factory=dict)  # slot name -> new value (None clears)
+    context: dict = field(default_factory=dict)  # what the next message may refer to (kam_context)
+
+
+@dataclass
+class Turn:
+    """Everything a handler may use besides its command. Handlers never see the raw text."""
+
+    session: object  # sqlalchemy.orm.Session: one unit of work per message
+    manager: object  # actions.db.models.Manager, or None when not bound
+    sender: str
+    today: date
+    now: datetime
+    slots: dict = field(default_factory=dict)
+
+    @property
+    def pending_note(self) -> dict | None:
+        p = self.slots.get("pending_note")
+        return p if isinstance(p, dict) else None
+
+    @property
+    def pending_change(self) -> dict | None:
+        p = self.slots.get("pending_edit")
+        return p if isinstance(p, dict) else None
+
+    @property
+    def context(self) -> dict:
+        c = self.slots.get("kam_context")
+        return c if isinstance(c, dict) else {}

@@ -1,28 +1,16 @@
-"""fabe_pitch, spin_questions, bundle_offer, and the suggestions inside visit_brief."""
+"""Handlers for Fabe, Spin and Offer commands, and the suggestions inside a visit brief."""
 
 from __future__ import annotations
-
-from sqlalchemy.orm import Session
 
 from actions.core import coach, offers
 from actions.core.facts import CustomerFacts
 from actions.core.money import yuan
-from actions.core.numbers import discount_pct
-from actions.core.reply import Button, Reply, Request, payload
+from actions.core.reply import Button, Reply, Turn, payload
 from actions.core.tiering import TIER_BY_ZH
-from actions.db.models import Manager
 from actions.db.repositories import load_facts
 from actions.kb import loader
-from actions.services.common import customer_slot, find_customer
-
-
-def _product_in(req: Request) -> loader.Product | None:
-    value = req.entity("product")
-    if value:
-        p = loader.lookup_product(value)
-        if p:
-            return p
-    return loader.product_in_text(req.free_text)
+from actions.services.common import customer_slot, resolve_customer
+from actions.understanding import commands as c
 
 
 def brief_suggestions(f: CustomerFacts, alerts) -> list[str]:
@@ -41,35 +29,35 @@ def brief_suggestions(f: CustomerFacts, alerts) -> list[str]:
     return out
 
 
-def fabe_pitch(session: Session, manager: Manager, req: Request) -> Reply:
-    product = _product_in(req)
-    industry = coach.industry_in(req.free_text)
-    keep = {"product": product.short} if product else None
-    customer, ask = find_customer(
-        session, manager, req, intent="fabe_pitch", required=product is None and industry is None, keep=keep
-    )
+def fabe(turn: Turn, cmd: c.Fabe) -> Reply:
+    product = loader.product_by_code().get(cmd.product) if cmd.product else None
+    customer, ask = resolve_customer(turn, cmd, required=product is None and not cmd.industry)
     if ask:
         return ask
-    catalog, fabe = loader.product_by_code(), loader.fabe()
-    facts = load_facts(session, customer, today=req.today) if customer else None
+    catalog, fabe_kb = loader.product_by_code(), loader.fabe()
+    facts = load_facts(turn.session, customer, today=turn.today) if customer else None
     lines: list[str] = []
     if product is None:
         if facts is None:
             return Reply("想讲哪个产品？比如：给华钢讲讲5G专网 / 云桌面怎么跟医院介绍")
-        pick = coach.best_next_product(facts, catalog, fabe)
+        pick = coach.best_next_product(facts, catalog, fabe_kb)
         if pick is None:
             return Reply(f"{facts.name}已经用了目录里所有产品，可以从服务升级（双路由、扩容）入手。")
         product, why = pick
         lines.append(f"建议先推 {product.short}：{why}。")
-    entry = fabe[product.code]
-    lines += coach.fabe_text(product, entry, facts, industry, req.now)
+    entry = fabe_kb[product.code]
+    lines += coach.fabe_text(product, entry, facts, cmd.industry or None, turn.now)
     if facts and product.code in facts.product_codes:
         lines.insert(1, f"（{facts.name}已在用{product.short}，这套话术适合谈扩容/续约）")
     lines.append("可能的异议：")
     lines += coach.objection_lines(entry, facts)
     if facts is None:
         lines.append("→ 带上客户名能按它的行业、在用产品和工单定制，比如：给华钢讲讲" + product.short)
-    buttons = [Button("SPIN提问", payload("spin_questions")), Button("推荐套餐", payload("bundle_offer"))] if facts else []
+    buttons = (
+        [Button("SPIN提问", payload("spin_questions", customer_code=facts.code)),
+         Button("推荐套餐", payload("bundle_offer", customer_code=facts.code))]
+        if facts else []
+    )
     return Reply("\n".join(lines), buttons, customer_slot(customer) if customer else {})
 
 
@@ -77,12 +65,16 @@ SPIN_TITLES = {"S": "S 背景", "P": "P 难点", "I": "I 暗示", "N": "N 需求
 ROLE_ZH = {"technical": "技术把关者", "economic": "决策者", "coach": "教练", "user": "用户"}
 
 
-def spin_questions(session: Session, manager: Manager, req: Request) -> Reply:
-    customer, ask = find_customer(session, manager, req, intent="spin_questions")
+def spin(turn: Turn, cmd: c.Spin) -> Reply:
+    customer, ask = resolve_customer(turn, cmd)
     if ask:
         return ask
-    facts = load_facts(session, customer, today=req.today)
-    role, who = coach.role_from(req.free_text, facts)
+    facts = load_facts(turn.session, customer, today=turn.today)
+    role, who = cmd.role or None, ""
+    if cmd.person:
+        contact = next((x for x in facts.contacts if x.name == cmd.person), None)
+        if contact:
+            role, who = contact.role, contact.label
     plan = coach.spin_plan(facts, loader.spin(), role)
     meet = f"见{who or ROLE_ZH.get(role, '')}" if role else ""
     focus = {
@@ -100,22 +92,19 @@ def spin_questions(session: Session, manager: Manager, req: Request) -> Reply:
     for kind in ("S", "P", "I", "N"):
         for q in plan[kind]:
             lines.append(f"{SPIN_TITLES[kind]}：{q}")
-    return Reply("\n".join(lines), [Button("FABE话术", payload("fabe_pitch")), Button("记录拜访", payload("log_visit"))], customer_slot(customer))
+    buttons = [Button("FABE话术", payload("fabe_pitch", customer_code=facts.code)),
+               Button("记录拜访", payload("log_visit", customer_code=facts.code))]
+    return Reply("\n".join(lines), buttons, customer_slot(customer))
 
 
-def bundle_offer(session: Session, manager: Manager, req: Request) -> Reply:
-    text = req.free_text
-    asked_discount = discount_pct(text)
-    entity = req.entity("tier")
-    tier_word = entity if entity in TIER_BY_ZH else next((z for z in TIER_BY_ZH if z in text), None)
-    customer, ask = find_customer(
-        session, manager, req, intent="bundle_offer", required=tier_word is None and asked_discount is None,
-        use_context=tier_word is None,  # "白金客户有啥优惠" is about the tier, not the current customer
-    )
+def offer(turn: Turn, cmd: c.Offer) -> Reply:
+    asked = cmd.discount
+    customer, ask = resolve_customer(turn, cmd, required=False)
     if ask:
         return ask
-    if customer is None and tier_word:
-        tier = TIER_BY_ZH[tier_word]
+    context = {"discount": asked} if asked is not None else {}
+    if customer is None and cmd.tier:
+        tier = TIER_BY_ZH[cmd.tier]
         rows = [b for b in loader.bundles() if tier.key in b.tiers]
         lines = [f"{tier.label}可用的套餐（{len(rows)} 个）："]
         for b in rows[:8]:
@@ -124,20 +113,29 @@ def bundle_offer(session: Session, manager: Manager, req: Request) -> Reply:
         lines.append("→ 带上客户名，我按它的行业、阶段和已有产品挑最合适的三个")
         return Reply("\n".join(lines))
     if customer is None:
-        who, phrase = offers.approver(asked_discount)
-        return Reply(f"优惠 {asked_discount:g}%（{_zhe(asked_discount)}）{phrase}。\n"
-                     "→ 先用非价格手段（服务升级、培训、预存送费），价格是最后的杠杆，且不能低于成本。")
-    facts = load_facts(session, customer, today=req.today)
+        if asked is None:
+            return Reply(
+                "你自己能直接给的优惠是 5% 以内（九五折）；更多要审批：\n"
+                "· ≤15%（八五折）：部门经理\n· ≤25%（七五折）：分公司领导\n· >25%：省公司审批\n"
+                "→ 带上客户名，我按它的等级和阶段挑标准折扣内的方案，比如：华钢适合什么套餐",
+                context=context,
+            )
+        _, phrase = offers.approver(asked)
+        return Reply(f"优惠 {asked:g}%（{offers.zhe(asked)}）{phrase}。\n"
+                     "→ 先用非价格手段（服务升级、培训、预存送费），价格是最后的杠杆，且不能低于成本。", context=context)
+    facts = load_facts(turn.session, customer, today=turn.today)
     lines = [f"{facts.name}（{facts.tier.label}，{facts.stage.zh}）"]
-    if asked_discount is not None:
-        who, phrase = offers.approver(asked_discount)
-        lines.append(f"要求优惠 {asked_discount:g}%（{_zhe(asked_discount)}）：{phrase}，不能当场答应。")
-        lines.append("→ 过犹不及：先给标准折扣内的方案，把审批需要的理由（流失风险、对手报价）准备好。")
+    if asked is not None:
+        who, phrase = offers.approver(asked)
+        alone = "你可以直接答应" if asked <= 5 else "不能当场答应"
+        lines.append(f"要求优惠 {asked:g}%（{offers.zhe(asked)}）：{phrase}，{alone}。")
+        if asked > 5:
+            lines.append("→ 过犹不及：先给标准折扣内的方案，把审批需要的理由（流失风险、对手报价）准备好。")
     ranked = offers.rank(loader.bundles(), facts)
     kind = {"decline": "挽留建议", "churned": "赢回建议", "maturity": "锁定建议", "growth": "增值建议"}.get(facts.stage.key, "推荐方案")
     if not ranked:
         lines.append("没有适合该客户等级和行业、且它还没有的套餐。可以从服务升级或单项扩容入手。")
-        return Reply("\n".join(lines), slots=customer_slot(customer))
+        return Reply("\n".join(lines), slots=customer_slot(customer), context=context)
     lines[0] += f"{kind}："
     for i, o in enumerate(ranked, 1):
         lines += offers.offer_lines(o, i)
@@ -152,13 +150,9 @@ def bundle_offer(session: Session, manager: Manager, req: Request) -> Reply:
             lines.append(f"理由：{cause}；先解决问题，再谈价格和续约。")
     catalog = loader.product_by_code()
     buttons = [
-        Button(f"FABE：{catalog[o.bundle.products[0]].short}", payload("fabe_pitch", product=catalog[o.bundle.products[0]].short))
+        Button(f"FABE：{catalog[o.bundle.products[0]].short}",
+               payload("fabe_pitch", customer_code=facts.code, product=catalog[o.bundle.products[0]].short))
         for o in ranked[:2] if o.bundle.products
     ]
-    buttons.append(Button("记录拜访", payload("log_visit")))
-    return Reply("\n".join(lines), buttons, customer_slot(customer))
-
-
-def _zhe(pct: float) -> str:
-    rate = 100 - pct
-    return f"{rate / 10:g}折"
+    buttons.append(Button("记录拜访", payload("log_visit", customer_code=facts.code)))
+    return Reply("\n".join(lines), buttons, customer_slot(customer), context=context)

@@ -15,8 +15,8 @@ import time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from actions.core.resolver import CustomerIndex, Entry, Resolution, viewer_filter
-from actions.db.models import Customer, Manager
+from actions.core.resolver import CustomerIndex, Entry, Resolution, normalize, viewer_filter
+from actions.db.models import Contact, Customer, Manager
 
 _lock = threading.Lock()
 _indexes: dict[str, CustomerIndex] = {}
@@ -30,8 +30,9 @@ def _ttl() -> float:
 def _version(session: Session):
     c = session.execute(select(func.count(Customer.id), func.max(Customer.updated_at), func.max(Customer.id))).one()
     m = session.execute(select(func.count(Manager.id), func.max(Manager.id))).one()
-    teams = tuple(session.execute(select(Manager.id, Manager.team).order_by(Manager.id)).all())
-    return (tuple(c), tuple(m), hash(teams))
+    k = session.execute(select(func.count(Contact.id), func.max(Contact.id))).one()
+    teams = tuple(session.execute(select(Manager.id, Manager.team, Manager.name).order_by(Manager.id)).all())
+    return (tuple(c), tuple(m), tuple(k), hash(teams))
 
 
 def customer_index(session: Session) -> CustomerIndex:
@@ -59,6 +60,12 @@ def customer_index(session: Session) -> CustomerIndex:
             ),
             version=version,
         )
+        index.contacts = [
+            (name, title or "", cid)
+            for name, title, cid in session.execute(select(Contact.name, Contact.title, Contact.customer_id)).all()
+            if name and len(name) >= 2
+        ]
+        index.managers = [(mid, name, team) for mid, team, name in session.execute(select(Manager.id, Manager.team, Manager.name)).all()]
         _indexes[key] = index
         return index
 
@@ -76,3 +83,94 @@ def clear() -> None:
     with _lock:
         _indexes.clear()
         _checked.clear()
+
+
+_TITLE_SUFFIXES = ("总经理", "副总经理", "董事长", "主任", "科长", "处长", "局长", "部长", "院长", "校长", "经理", "总监", "主管",
+                   "书记", "老板", "行长", "所长", "厂长", "老师")
+
+
+def _short_forms(name: str, title: str) -> list[str]:
+    """How a manager refers to a contact besides the full name: 马总, 周主任, 王科长."""
+    forms = []
+    surname = name[0]
+    if "总" in title or title in ("董事长", "CEO", "CIO"):
+        forms.append(surname + "总")
+    for suffix in _TITLE_SUFFIXES:
+        if title.endswith(suffix):
+            forms.append(surname + suffix)
+            break
+    return forms
+
+
+class CrmGazetteer:
+    """The CRM's names as understanding sees them: only this manager's visible customers."""
+
+    def __init__(self, session: Session, manager: Manager):
+        self.session, self.manager = session, manager
+        self.index = customer_index(session)
+        self.visible = filter_for(manager)
+
+    def resolve(self, text: str) -> Resolution:
+        return self.index.resolve(text, self.visible)
+
+    def by_code(self, code: str) -> Resolution:
+        for e in self.index.entries.values():
+            if e.code == code:
+                if self.visible(e):
+                    return Resolution("found", [e.id], e.name, "button")
+                return Resolution("forbidden", [], "", "button", hidden_ids=[e.id])
+        return Resolution("not_found")
+
+    def contacts_in(self, text: str, customer_id: int | None) -> list[tuple[str, str, int]]:
+        """Contacts named in the text: by full name; by surname + title (周主任) among the given
+        customer's contacts, or among all visible customers' when only one contact fits."""
+        low = normalize(text)
+        hits: list[tuple[int, str, str, int]] = []
+        forms: dict[str, list[tuple[str, str, int]]] = {}
+        for name, title, cid in getattr(self.index, "contacts", ()):
+            entry = self.index.entries.get(cid)
+            if entry is None or not self.visible(entry):
+                continue
+            pos = low.find(name)
+            if pos >= 0:
+                hits.append((pos, name, title, cid))
+                continue
+            for form in _short_forms(name, title):
+                forms.setdefault(form, []).append((name, title, cid))
+        found = {n for _, n, _, _ in hits}
+        for form, people in forms.items():
+            pos = low.find(form)
+            if pos < 0:
+                continue
+            own = [p for p in people if p[2] == customer_id]
+            pick = own if customer_id is not None and own else (people if len(people) == 1 else [])
+            if len(pick) == 1 and pick[0][0] not in found:
+                hits.append((pos, *pick[0]))
+                found.add(pick[0][0])
+        hits.sort()
+        return [(n, t, cid) for _, n, t, cid in hits]
+
+    def team_member_in(self, text: str) -> str:
+        if self.manager.role not in ("lead", "admin"):
+            return ""
+        for _, name, team in getattr(self.index, "managers", ()):
+            if name and name != self.manager.name and name in text and (self.manager.role == "admin" or team == self.manager.team):
+                return name
+        return ""
+
+    def product_in(self, text: str) -> str:
+        from actions.kb.loader import products
+
+        low = (text or "").lower()
+        best: tuple[str, int] | None = None
+        for p in products():
+            for alias in (*p.spoken, p.code.lower()):
+                a = alias.lower()
+                pos = low.find(a)
+                if pos < 0:
+                    continue
+                if a.isdigit() and (low[pos + len(a) : pos + len(a) + 1] in ("万", "元", "块", "个", "条", "天", "多") or low[pos - 1 : pos].isdigit()):
+                    continue  # 400万 is money, not the 400 service
+                if best is None or len(a) > best[1]:
+                    best = (p.code, len(a))
+        return best[0] if best else ""

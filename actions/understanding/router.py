@@ -1,0 +1,689 @@
+"""One understanding stage: a message in its context becomes exactly one typed command.
+
+Inputs: the text (cleaned), the classifier's intent ranking, the CRM's names (via a Gazetteer that
+only sees what this manager may see) and the conversation's context (current customer, a note or an
+edit waiting for 保存, what was asked last). The rules below are ordered; the first that applies
+wins. They are tested as a table in tests/test_understanding.py (message + context → command).
+
+Principles:
+- the CRM's own names are the strongest signal: a visible customer named in a message is about that
+  customer, whatever the classifier thought;
+- a CRM write (note, edit, follow-up change) needs its own evidence in the text, never the
+  classifier alone; out-of-domain text never becomes a note, an edit or a customer question;
+- when unsure, ask or decline; never guess a customer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from actions.understanding import commands as c
+from actions.understanding import lexicon as lx
+from actions.understanding.edits import parse_edit
+from actions.understanding.periods import period_in
+from actions.understanding.signals import MASK, Gazetteer, Signals, read
+from actions.understanding.text import UNDERSTAND_MAX_CHARS, clean, cue_form
+
+DOMAIN_INTENTS = {
+    "customer_status", "visit_brief", "portfolio_alerts", "tier_policy", "fabe_pitch", "spin_questions",
+    "bundle_offer", "log_visit", "list_visits", "edit_visit", "my_followups", "followup_done", "followup_move",
+    "followup_drop",
+}
+ASPECT_ZH = {
+    "消费": "spend", "合同": "contract", "投诉": "tickets", "联系人": "contacts", "产品": "products", "拜访": "last_visit",
+    "等级": "tier", "风险": "risks", "阶段": "stage",
+}
+# After a weak (two-character brand) match, these characters mean the name goes on (江城农商: another
+# organisation, so ask before taking 江城商业银行).
+_NAME_GOES_ON = set("农商银医学职中小大酒宾饭科电集公股实贸物快网超管政税证保度村钢机供连口妇外国第信实电化能源建工")
+
+
+@dataclass(frozen=True)
+class Utterance:
+    text: str  # what the manager typed, cleaned (control characters removed)
+    intents: tuple[tuple[str, float], ...] = ()  # the classifier's ranking, best first
+    today: date = field(default_factory=date.today)
+    now: datetime = field(default_factory=datetime.now)
+
+    @property
+    def top(self) -> tuple[str, float]:
+        return self.intents[0] if self.intents else ("", 0.0)
+
+    def p(self, *intents: str) -> float:
+        return sum(conf for name, conf in self.intents if name in intents)
+
+
+@dataclass(frozen=True)
+class Context:
+    customer_id: int | None = None  # the customer the conversation is about
+    pending_note: dict | None = None  # a note waiting for 保存 (or for its customer: "unparsed")
+    pending_edit: dict | None = None  # a change waiting for 确认
+    last: dict = field(default_factory=dict)  # the previous command: kind, discount, visit_id, awaiting
+    role: str = "manager"
+
+
+def understand(u: Utterance, ctx: Context, gaz: Gazetteer) -> c.Command:
+    text = clean(u.text)
+    if text.startswith("/") and not text.startswith(("/bind", "/start", "/help")):
+        return from_payload(text, ctx, gaz, u.today)
+    head = text[:UNDERSTAND_MAX_CHARS]
+    if not cue_form(head):
+        return c.Unclear()
+    return Router(u, ctx, gaz, text, head).decide()
+
+
+# ---------------------------------------------------------------- button payloads
+_PAYLOAD = re.compile(r"^/([a-z_]+)(\{.*\})?$", re.S)
+
+
+def from_payload(text: str, ctx: Context, gaz: Gazetteer, today: date) -> c.Command:
+    """A button we rendered: intent + entities, e.g. /customer_status{"customer_code":"C0001"}."""
+    m = _PAYLOAD.match(text.strip())
+    if not m:
+        return c.Unclear()
+    intent, raw = m.group(1), m.group(2)
+    try:
+        ent = json.loads(raw) if raw else {}
+    except ValueError:
+        ent = {}
+    if not isinstance(ent, dict):
+        ent = {}
+
+    def ref() -> c.CustomerRef:
+        code = ent.get("customer_code")
+        if code:
+            res = gaz.by_code(str(code))
+            if res.status == "found":
+                return c.CustomerRef("found", res.id, source="button")
+            return c.CustomerRef("unknown", typed="", hidden=tuple(res.hidden_ids), source="button")
+        if ctx.customer_id:
+            return c.CustomerRef("found", ctx.customer_id, source="context")
+        return c.ASK_CUSTOMER
+
+    visit_id = _int(ent.get("visit_id"))
+    simple = {
+        "greet": c.Greet, "help": c.Help, "thanks": c.Thanks, "goodbye": c.Goodbye, "affirm": c.Confirm,
+        "deny": c.Cancel, "retry": c.Retry, "daily_digest": c.Digest, "undo": c.Undo,
+    }
+    if intent in simple:
+        return simple[intent]()
+    if intent == "customer_status":
+        aspect = ent.get("aspect") or "overview"
+        return c.LookUp(ref(), ASPECT_ZH.get(aspect, aspect if aspect in c.ASPECTS else "overview"))
+    if intent == "visit_brief":
+        return c.Brief(ref())
+    if intent == "fabe_pitch":
+        product = gaz.product_in(str(ent.get("product") or ""))
+        return c.Fabe(ref(), product)
+    if intent == "spin_questions":
+        return c.Spin(ref())
+    if intent == "bundle_offer":
+        tier = ent.get("tier") if ent.get("tier") in lx.TIERS else ""
+        return c.Offer(ref() if not tier else c.NO_CUSTOMER, tier, _float(ent.get("discount")))
+    if intent == "tier_policy":
+        tier = ent.get("tier") if ent.get("tier") in lx.TIERS else ""
+        return c.Policy("entitlement" if tier else "tier", tier=tier)
+    if intent == "portfolio_alerts":
+        warning = ent.get("warning") if ent.get("warning") in c.WARNINGS else "any"
+        return c.Portfolio(warning=warning)
+    if intent == "log_visit":
+        if ctx.pending_note and ctx.pending_note.get("unparsed") and ent.get("customer_code"):
+            return c.NoteDraft(ctx.pending_note["text"], ref(), _note_day(ctx, today))
+        return c.NoteDraft("", ref())
+    if intent == "list_visits":
+        return c.ListVisits(ref() if (ent.get("customer_code") or ctx.customer_id) else c.NO_CUSTOMER)
+    if intent == "my_followups":
+        state = ent.get("state") if ent.get("state") in ("open", "overdue", "done") else "open"
+        return c.FollowUps(state)
+    if intent == "show_visit" and visit_id:
+        return c.ShowVisit(visit_id)
+    if intent == "edit_visit":
+        if visit_id:
+            return c.NoteEdit(c.Change(delete=bool(ent.get("delete"))), "visit", visit_id)
+        return c.NoteEdit(c.Change(), "pending" if _parsed(ctx.pending_note) else "latest")
+    tapped = visit_id is not None  # the button names the item: the tap is the confirmation
+    if intent == "followup_done":
+        return c.CloseFollowUp(ref() if ent.get("customer_code") else c.NO_CUSTOMER, visit_id, confirmed=tapped)
+    if intent == "followup_move":
+        return c.MoveFollowUp(c.NO_CUSTOMER, visit_id, _date(ent.get("to")), confirmed=tapped)
+    if intent == "followup_drop":
+        return c.DropFollowUp(c.NO_CUSTOMER, visit_id, str(ent.get("reason") or ""), confirmed=tapped)
+    return c.Unclear()
+
+
+def _int(v) -> int | None:
+    try:
+        return int(v) if v is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _float(v) -> float | None:
+    try:
+        return float(v) if v is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _date(v) -> date | None:
+    try:
+        return date.fromisoformat(str(v)) if v else None
+    except ValueError:
+        return None
+
+
+def _parsed(note: dict | None) -> bool:
+    return bool(note) and not note.get("unparsed")
+
+
+def _note_day(ctx: Context, today: date) -> date:
+    """A note kept while waiting (for its customer, or through an outage) is read against the day it was written."""
+    written = (ctx.pending_note or {}).get("message_date")
+    return _date(written) or today
+
+
+# ---------------------------------------------------------------- typed text
+class Router:
+    def __init__(self, u: Utterance, ctx: Context, gaz: Gazetteer, text: str, head: str):
+        self.u, self.ctx, self.gaz, self.text = u, ctx, gaz, text
+        self.s: Signals = read(head, gaz, ctx.customer_id)
+        self.ref = self._customer_ref()
+
+    # ------------------------------------------------------------ the customer
+    def _customer_ref(self) -> c.CustomerRef:
+        s, res = self.s, self.s.resolution
+        if res.status in ("found", "ambiguous", "forbidden") and res.weak and not self._weak_ok():
+            return c.NO_CUSTOMER
+        if res.weak and res.status == "forbidden" and self._glued_after_weak():
+            longer = self._unknown_name(self.s.text)  # 光谷科技: a name of its own, not 光谷电子's brand
+            return c.CustomerRef("unknown", typed=longer or res.matched, hidden=tuple(res.hidden_ids), source="text")
+        if res.status == "forbidden":
+            return c.CustomerRef("unknown", typed=res.matched, hidden=tuple(res.hidden_ids), source="text")
+        if res.status == "found":
+            if res.weak and self._glued_after_weak():
+                return c.CustomerRef("ambiguous", candidates=tuple(res.ids), typed=res.matched, source="text")
+            return c.CustomerRef("found", res.id, typed=res.matched, source="text")
+        if res.status == "ambiguous":
+            return c.CustomerRef("ambiguous", candidates=tuple(res.ids), typed=res.matched, source="text")
+        unknown = self._unknown_name()
+        if unknown:
+            return c.CustomerRef("unknown", typed=unknown, source="text")
+        if s.contacts:
+            ids = {cid for _, _, cid in s.contacts}
+            if len(ids) == 1:
+                return c.CustomerRef("found", ids.pop(), source="contact")
+        return c.NO_CUSTOMER
+
+    def _weak_ok(self) -> bool:
+        """A bare two-character brand or a prefix counts only beside words about customers."""
+        s = self.s
+        if s.ood and not s.crm_words:
+            return False
+        bare = len(s.rest.replace(MASK, "")) <= 3
+        return bare or bool(s.aspects or s.crm_words or s.cues - {"help"} or s.note_score >= 2 or s.person_title)
+
+    def _glued_after_weak(self) -> bool:
+        rest = self.s.rest
+        i = rest.find(MASK)
+        nxt = rest[i + 1 : i + 2] if i >= 0 else ""
+        return bool(nxt) and nxt in _NAME_GOES_ON
+
+    def _unknown_name(self, text: str | None = None) -> str:
+        """A name that looks like an organisation but is no visible customer: never fall back to
+        the conversation's customer, answer like an unknown name."""
+        s = self.s
+        for chunk in _AROUND.split(text if text is not None else s.rest):
+            m = _ORG.match(chunk)
+            if m and m.group(1) not in _NOT_ORG and not lx.QUESTION.search(m.group(1)):
+                if s.ood and not s.crm_words and not _STRONG_ORG.search(m.group(0)):
+                    return ""
+                return m.group(0)
+        return ""
+
+    def context_ref(self) -> c.CustomerRef:
+        if self.ctx.customer_id:
+            return c.CustomerRef("found", self.ctx.customer_id, source="context")
+        return c.ASK_CUSTOMER
+
+    def about(self) -> c.CustomerRef:
+        """The customer named, else (for a follow-up question) the conversation's, else ask."""
+        if self.ref.status != "none":
+            return self.ref
+        return self.context_ref()
+
+    # ------------------------------------------------------------ decide
+    def decide(self) -> c.Command:
+        s, u, ctx = self.s, self.u, self.ctx
+        t = s.text
+        for step in (
+            self.bind, self.answers, self.out_of_scope, self.edit, self.follow_up_change, self.note,
+            self.small_talk, self.person, self.portfolio, self.policy, self.about_customer, self.general,
+        ):
+            cmd = step()
+            if cmd is not None:
+                return cmd
+        del t, u, ctx
+        return c.Unclear()
+
+    # 1 ---------------------------------------------------------- binding an account
+    def bind(self) -> c.Command | None:
+        t = self.s.text
+        if t.startswith("/start") or t.startswith("/help"):
+            return c.Help()
+        if t.startswith("/bind") or re.search(r"绑定|\bbind\b", t):
+            m = lx.BIND_CODE.search(self.text.upper())
+            return c.Bind(m.group(1) if m else "")
+        return None
+
+    # 2 ---------------------------------------------------------- answers to what was asked
+    def answers(self) -> c.Command | None:
+        s, ctx = self.s, self.ctx
+        t = re.sub(r"[\s,，。.!！~～]+", "", s.text)
+        waiting = ctx.pending_edit or _parsed(ctx.pending_note)
+        if lx.RETRY.match(t):
+            return c.Retry()
+        if lx.YES.match(t) or (waiting and re.fullmatch(r"(好的?|可以|行|对|没问题|ok)?(保存|存|确认)(吧|一下)?", t)):
+            return c.Confirm()
+        if lx.NO.match(t):
+            return c.Cancel()
+        if waiting and len(t) <= 14 and not s.has("edit", "move", "close", "drop") and not self.ref.found:
+            if re.search(r"取消|不记了|别记|不要了|不存|别存|算了|不用记|先不记", t):
+                return c.Cancel()
+            if re.search(r"保存|存上|存吧|存一下|存了吧|确认|没问题|就这样", t) and not re.search(r"不|别|没存", t):
+                return c.Confirm()
+        if t in ("撤销", "撤回", "undo", "撤销刚才", "恢复"):
+            return c.Undo()
+        note = ctx.pending_note
+        if note and note.get("unparsed") and self.ref.status in ("found", "ambiguous") and len(s.rest.replace(MASK, "")) <= 4:
+            # "这条记录是哪个客户的？" answered with a name
+            return c.NoteDraft(note["text"], self.ref, _note_day(ctx, self.u.today))
+        awaiting = ctx.last.get("awaiting")
+        if awaiting == "customer" and self.ref.status in ("found", "ambiguous", "unknown") and len(s.rest.replace(MASK, "")) <= 2:
+            return self._rebuild_with(self.ref)
+        return None
+
+    def _rebuild_with(self, ref: c.CustomerRef) -> c.Command:
+        last = self.ctx.last
+        kind = last.get("kind")
+        if kind == "brief":
+            return c.Brief(ref)
+        if kind == "spin":
+            return c.Spin(ref)
+        if kind == "offer":
+            return c.Offer(ref, discount=last.get("discount"))
+        if kind == "fabe":
+            return c.Fabe(ref, last.get("product") or "")
+        if kind == "visits":
+            return c.ListVisits(ref)
+        return c.LookUp(ref, last.get("aspect") or "overview")
+
+    # 3 ---------------------------------------------------------- not what the assistant does
+    def out_of_scope(self) -> c.Command | None:
+        s = self.s
+        if not s.ood:
+            return None
+        res = s.resolution
+        strong_customer = self.ref.status == "found" and self.ref.source == "text" and not res.weak and res.how != "typo"
+        if strong_customer or ((s.crm_words or s.product) and not _CONSUMER.search(s.rest)):
+            return None
+        if self.ref.status == "unknown" and _STRONG_ORG.search(self.ref.typed):
+            return None  # "武当山旅游公司最近怎么样": a company nobody has, not a trip
+        return c.OutOfScope()
+
+    # 4 ---------------------------------------------------------- corrections to a note
+    def edit(self) -> c.Command | None:
+        s, ctx = self.s, self.ctx
+        pending = _parsed(ctx.pending_note)
+        if not s.has("edit", "delete") and not (pending and _NOT_MET_EDIT.search(s.text)):
+            return None
+        if s.has("close", "move", "drop") and not pending and not s.has("note_ref"):
+            return None  # "华钢那个跟进改到周五" is a follow-up move
+        if not pending and not ctx.pending_edit:
+            refers = s.has("note_ref") or re.search(r"拜访|记录|刚才|刚刚|上一条|见的|人名|名字|日期|跟进(时间|日期)|下一步|见到的", s.text)
+            if not refers:
+                return None
+            if self.ref.status == "found" and not s.has("note_ref") and s.has("delete") is False and s.note_score >= 3:
+                return None  # a new note that happens to say 改成
+        change = parse_edit(self.text, self.u.today, pending=pending)
+        target = "pending" if pending else ("visit" if ctx.last.get("visit_id") else "latest")
+        return c.NoteEdit(change, target, ctx.last.get("visit_id") if target == "visit" else None)
+
+    # 5 ---------------------------------------------------------- follow-ups: done, moved, dropped
+    def follow_up_change(self) -> c.Command | None:
+        s = self.s
+        if not s.has("close", "move", "drop"):
+            return None
+        if s.note_score >= 4 and not s.has("drop"):
+            return None  # a visit note that also says 方案给了
+        refers = (
+            self.ref.status in ("found", "ambiguous") or s.pronoun or s.has("followups")
+            or re.search(r"这个|那个|这事|那事|这件|那件|报价|方案|资料|合同|材料|待办|事情|那单|这单|事儿|it\b", s.text)
+            or self.ctx.last.get("kind") in ("followups", "digest", "show_visit")
+        )
+        if not refers:
+            return None
+        visit_id = self.ctx.last.get("visit_id")
+        ref = self.ref if self.ref.status != "none" else c.NO_CUSTOMER
+        if s.has("drop"):
+            reason = re.sub(r"^.*?(不用跟了|不跟了|不用跟进|取消跟进|不做了|黄了|放弃了?)[，,。\s]*", "", self.text).strip()
+            return c.DropFollowUp(ref, visit_id, reason[:60])
+        if s.has("move"):
+            from actions.core import dates
+
+            shift = _shift_days(s.text) if re.search(r"延|推迟|推后|往后|顺延|晚|挪|缓", s.text) else 0
+            mentions = [] if shift else dates.find_dates(self.text, self.u.today)
+            if mentions:
+                return c.MoveFollowUp(ref, visit_id, dates.roll_forward(mentions[-1], self.u.today))
+            return c.MoveFollowUp(ref, visit_id, None, shift)
+        if s.question and not re.search(r"了[吗吧]?$", s.text):
+            return None  # "报价发了吗" asks, does not close
+        return c.CloseFollowUp(ref, visit_id, _what_was_done(self.text))
+
+    # 6 ---------------------------------------------------------- a visit note
+    def note(self) -> c.Command | None:
+        s, ctx = self.s, self.ctx
+        diet_note = self.u.p("log_visit")
+        pending = ctx.pending_note
+        more = _parsed(pending) and s.note_score >= 1 and not s.question and self.ref.status in ("none", "found")
+        if s.note_score < 2 and not more and not (s.note_score >= 1 and diet_note >= 0.6 and len(s.rest) >= 8):
+            return None
+        if s.question and s.note_score < 3:
+            return None
+        if _FUTURE_VISIT.search(s.text) and not _PAST_VISIT.search(s.text):
+            return None  # "明天去华钢 帮我准备一下", "下午要见马总 给我过一遍": a visit to come, not a note
+        business = (
+            self.ref.status in ("found", "ambiguous", "unknown") or s.person_title or s.product or s.crm_words
+            or s.discount is not None or s.amount is not None or lx.NOTE_SPEECH.search(s.rest)
+        )
+        if not business and not more:
+            return None  # "昨天去北京出差了 好累" is not a visit to a customer
+        if s.ood and self.ref.status != "found" and not s.crm_words and not s.person_title:
+            return None
+        if _parsed(pending) and self.ref.status in ("none",) or (
+            _parsed(pending) and self.ref.status == "found" and self.ref.id == pending.get("customer_id")
+        ):
+            return c.NoteDraft(self.text, c.CustomerRef("found", pending.get("customer_id"), source="note"), self.u.today, append=True)
+        ref = self.ref
+        if ref.status == "none":
+            ref = self.context_ref() if (s.pronoun and ctx.customer_id) else c.ASK_CUSTOMER
+        return c.NoteDraft(self.text, ref, self.u.today)
+
+    # 7 ---------------------------------------------------------- small talk
+    def small_talk(self) -> c.Command | None:
+        s = self.s
+        t = re.sub(r"[\s,，。.!！~～]+", "", s.text)
+        if lx.GREET.match(t) or (re.match(r"^(你好|您好|hi|hello|嗨|哈喽)", t) and len(t) <= 8 and self.ref.status == "none"):
+            return c.Greet()
+        if lx.THANKS.match(t):
+            return c.Thanks()
+        if lx.BYE.match(t):
+            return c.Goodbye()
+        if s.has("help") and self.ref.status == "none" and not s.aspects:
+            return c.Help()
+        return None
+
+    # 8 ---------------------------------------------------------- one contact person
+    def person(self) -> c.Command | None:
+        s = self.s
+        if not s.contacts or "person_q" not in s.aspects:
+            return None
+        name, _, cid = s.contacts[0]
+        ref = self.ref if self.ref.status == "found" else c.CustomerRef("found", cid, source="contact")
+        return c.LookUp(ref, "person", name)
+
+    # 9 ---------------------------------------------------------- the whole portfolio
+    def portfolio(self) -> c.Command | None:
+        s, u = self.s, self.u
+        if self.ref.status in ("found", "ambiguous") or (self.ref.status == "unknown" and not s.has("portfolio")):
+            return None
+        last = self.ctx.last
+        if last.get("kind") == "portfolio" and len(s.rest) <= 12 and re.search(
+            r"列出来|列一下|列下|有哪些|都是(哪|谁)|具体(是)?哪|名单|看看|哪几|是谁", s.rest
+        ) and not (s.tier or s.stage or s.industry or s.warnings):
+            f = last.get("filters") or {}
+            return c.Portfolio(f.get("tier", ""), f.get("stage", ""), f.get("industry", ""), f.get("warning", ""),
+                               f.get("manager", ""))
+        filters = bool(s.tier or s.stage or s.industry or s.warnings or s.team_member)
+        listing = s.has("portfolio") or re.search(r"(客户|的)(有哪些|有几个|有多少|呢|列表)|哪些|几个|多少|(行业|类|期)?的?客户(们)?$", s.text)
+        if s.pronoun and not s.has("portfolio"):
+            return None
+        if not (listing and (filters or re.search(r"我的客户|客户(有哪些|列表|清单|名单)|所有客户|全部客户", s.text))):
+            if not (filters and s.warnings and re.search(r"哪|谁|几|多少|有没有|列|都", s.text)):
+                return None
+        if s.has("policy") and not s.has("portfolio"):
+            return None
+        if set(s.warnings) <= {"competitor", "any"} and not (s.tier or s.stage or s.industry or s.team_member) and "客户" not in s.rest:
+            if not re.search(r"我的|我手|名下|哪些|哪几", s.rest) or "any" not in s.warnings:
+                return None  # "电信和移动哪个信号好" names a competitor, not a portfolio question
+        if s.has("offer") and s.tier and not s.warnings:
+            return None  # "白金客户有啥优惠"
+        if s.has("followups") and not (s.tier or s.stage or s.industry) and not s.warnings:
+            return None
+        if s.has("visits") and not s.warnings:
+            return None
+        warning = ""
+        for w in s.warnings:
+            if w != "any":
+                warning = w
+                break
+        if not warning and "any" in s.warnings:
+            warning = "any"
+        if s.stage == "decline" and warning == "spend_drop" and "衰退期" in s.rest:
+            warning = ""
+        if not (s.tier or s.stage or s.industry or warning or s.team_member):
+            warning = "any" if re.search(r"风险|预警|问题|注意|关注", s.text) else ""
+        count = bool(re.search(r"几个|几家|多少个|多少家|多少|how many|数量|总数|一共|总共", s.text))
+        by_manager = self.ctx.role in ("lead", "admin") and s.has("by_manager")
+        del u
+        return c.Portfolio(s.tier, s.stage, s.industry, warning, s.team_member, by_manager, count)
+
+    # 10 --------------------------------------------------------- the rules themselves
+    def policy(self) -> c.Command | None:
+        s = self.s
+        if self.ref.status in ("found", "ambiguous") or s.pronoun:
+            return None
+        t = s.rest
+        named_stage = re.search(r"获取期|提升期|成熟期|衰退期|离网期|生命周期", t)
+        if s.discount is not None or s.has("discount_q"):
+            if re.search(r"谁(来)?批|谁(来)?审批|谁能批|审批|权限|能批多少|要谁批|谁说了算|归谁|级别批", t):
+                return c.Policy("discount_authority", discount=s.discount)
+            return None
+        if s.amount is not None and re.search(r"级别|档|等级|算|属于|什么客户|啥客户|哪类|哪一级|几级", t):
+            return c.Policy("spend_to_tier", amount=s.amount)
+        if not (s.has("policy") or named_stage or (s.tier and re.search(r"什么|啥|哪些|怎么|多少|吗|标准", t))):
+            return None
+        if s.has("offer") and not s.has("policy"):
+            return None  # "白金客户有啥优惠" asks for bundles
+        if s.has("portfolio") and not s.has("policy") and not named_stage:
+            return None
+        if not (s.tier or named_stage or s.stage or re.search(r"客户|等级|级别|档|权益|拜访|走访|折|优惠|审批|重要|特大|普通大", t)):
+            return None  # "唔该晒是什么意思" is not about the rules
+        topic = next((k for k, p in lx.POLICY_TOPIC if p.search(t)), "tier")
+        if named_stage and topic not in ("cadence", "entitlement", "discount_authority", "importance"):
+            topic = "stage"
+        if topic == "tier" and s.tier:
+            topic = "entitlement"
+        return c.Policy(topic, tier=s.tier, stage=s.stage)
+
+    # 11 --------------------------------------------------------- one customer
+    def about_customer(self) -> c.Command | None:
+        s, u = self.s, self.u
+        ref = self.ref
+        named = ref.status in ("found", "ambiguous", "unknown")
+        follow_up_q = s.pronoun or self._context_follow_up()
+        if not named and not follow_up_q:
+            return None
+        if ref.status == "none":
+            ref = self.context_ref()
+        carried = self._carry_over(ref)
+        if carried is not None:
+            return carried
+        if s.has("brief") and (not s.has("fabe", "spin") or (not s.product and _BEFORE_VISIT.search(s.rest))):
+            return c.Brief(ref)
+        if s.has("spin") or (re.search(r"(见|找).{0,8}(cio|cto|老板|领导|总|主任|局长|院长)", s.rest) and re.search(r"问|聊|说", s.rest)):
+            role = next((k for k, p in lx.ROLE_WORDS if p.search(s.rest)), "")
+            return c.Spin(ref, role, s.contacts[0][0] if s.contacts else "")
+        if s.has("fabe") and (s.product or not s.has("offer")):
+            return c.Fabe(ref, s.product, s.industry)
+        if s.discount is not None or s.has("discount_q") or (s.has("offer") and (not s.aspects or set(s.aspects) <= {"contract", "overview", "spend"})):
+            return c.Offer(ref, discount=s.discount)
+        if s.has("visits") and self._aspect() in (None, "overview", "last_visit"):
+            return c.ListVisits(ref, period_in(s.text, u.today))
+        if s.product and not s.aspects and re.search(r"讲|介绍|推|卖", s.rest):
+            return c.Fabe(ref, s.product, s.industry)
+        aspect = self._aspect()
+        if aspect is None:
+            if not named:
+                return None
+            aspect = "overview"
+            top, conf = u.top
+            if conf >= 0.5:
+                mapped = _INTENT_TO_KIND.get(top)
+                if mapped == "brief":
+                    return c.Brief(ref)
+                if mapped == "fabe":
+                    return c.Fabe(ref, s.product)
+                if mapped == "spin":
+                    return c.Spin(ref)
+                if mapped == "offer":
+                    return c.Offer(ref)
+                if mapped == "visits":
+                    return c.ListVisits(ref)
+        return c.LookUp(ref, aspect)
+
+    def _carry_over(self, ref: c.CustomerRef) -> c.Command | None:
+        """"江城银行呢" / "唐院长呢": the same question as the last one, about another customer or person."""
+        s, last = self.s, self.ctx.last
+        bare = re.sub(r"[Ⓒ呢的那么吗啊呀?？,，。\s]|那个|那家|这家|的呢|怎么样|咋样|又|还有", "", s.rest)
+        if len(bare) > 1 and not (s.contacts and len(bare) <= 3):
+            return None
+        kind = last.get("kind")
+        if s.contacts and last.get("aspect") == "person":
+            name, _, cid = s.contacts[0]
+            return c.LookUp(ref if ref.status == "found" else c.CustomerRef("found", cid, source="contact"), "person", name)
+        if self.ref.status == "none":
+            return None
+        if kind == "lookup" and last.get("aspect") not in (None, "person"):
+            return c.LookUp(ref, last["aspect"])
+        if kind in ("brief", "spin", "offer", "fabe", "visits"):
+            return self._rebuild_with(ref)
+        return None
+
+    def _context_follow_up(self) -> bool:
+        """A question about the conversation's customer that names none (联系人呢, 合同几号到期)."""
+        s = self.s
+        if not self.ctx.customer_id:
+            return bool(self._aspect() and self._aspect() != "overview" and (s.question or len(s.rest) <= 12)) and not s.has("portfolio")
+        if s.has("portfolio") and not s.pronoun:
+            return False
+        if s.tier and not s.pronoun:
+            return False  # "白金客户有啥优惠" is about the tier, not the current customer
+        if s.discount is not None or s.has("discount_q"):
+            return True
+        if s.has("brief", "spin", "fabe", "offer", "visits") and not s.has("portfolio"):
+            return True
+        aspect = self._aspect()
+        return bool(aspect and (aspect != "overview" or len(s.rest) <= 8))
+
+    def _aspect(self) -> str | None:
+        s = self.s
+        order = [a for a in s.aspects if a != "person_q"]
+        if "person_q" in s.aspects and s.contacts:
+            return "person"
+        if "person_q" in s.aspects and not s.contacts:
+            return "contacts" if re.search(r"院长|局长|老板|总经理|董事长|行长|校长|主任|经理|总|领导|cio|cto|决策", s.rest) or self.ref.status != "unknown" else "person"
+        if "last_visit" in order and "contract" in order and re.search(r"上次|上回", s.rest):
+            return "last_visit"
+        if not order:
+            return None
+        first = order[0]
+        if first == "overview" and len(order) > 1:
+            return order[1]
+        return first
+
+    # 12 --------------------------------------------------------- no customer, no context
+    def general(self) -> c.Command | None:
+        s, u = self.s, self.u
+        if s.has("followups") and (not s.has("close", "move", "drop") or s.question):
+            state = "overdue" if re.search(r"逾期|过期|超期|没完成|拖", s.text) else (
+                "done" if re.search(r"完成了|做完了|办完了|完成率|完成几|完成多少|搞定了几", s.text) else "open")
+            by_manager = self.ctx.role in ("lead", "admin") and s.has("by_manager")
+            return c.FollowUps(state, period_in(s.text, u.today), by_manager)
+        if s.has("visits") or re.search(r"拜访了(哪|几)|走访了(哪|几)|去了(哪|几)", s.text):
+            return c.ListVisits(c.NO_CUSTOMER, period_in(s.text, u.today))
+        if s.has("brief") and re.search(r"客户|拜访|见", s.text):
+            return c.Brief(c.ASK_CUSTOMER)
+        if s.product and (s.has("fabe") or re.search(r"讲|介绍|推|卖|优势|好处", s.rest)):
+            return c.Fabe(c.NO_CUSTOMER, s.product, s.industry)
+        if s.has("fabe") and re.search(r"产品", s.text):
+            return c.Fabe(c.ASK_CUSTOMER)
+        if s.has("spin") and re.search(r"客户|见|拜访", s.text):
+            return c.Spin(c.ASK_CUSTOMER)
+        if s.discount is not None or s.has("discount_q"):
+            return c.Offer(c.NO_CUSTOMER, discount=s.discount)
+        if s.has("offer") and (s.tier or re.search(r"套餐|优惠|活动|预存", s.text)):
+            return c.Offer(c.NO_CUSTOMER if s.tier else c.ASK_CUSTOMER, s.tier)
+        if s.ood:
+            return c.OutOfScope()
+        top, conf = u.top
+        if top == "out_of_scope" and conf >= 0.5:
+            return c.OutOfScope()
+        if top in ("greet", "thanks", "goodbye", "help") and conf >= 0.8 and len(s.text) <= 10:
+            return {"greet": c.Greet, "thanks": c.Thanks, "goodbye": c.Goodbye, "help": c.Help}[top]()
+        if top in ("affirm", "deny") and conf >= 0.8 and len(s.text) <= 6:
+            return c.Confirm() if top == "affirm" else c.Cancel()
+        if not (s.crm_words or s.aspects or s.tier or s.stage or s.product):
+            return c.OutOfScope()
+        if top == "my_followups" and conf >= 0.6:
+            return c.FollowUps()
+        return c.Unclear()
+
+
+_INTENT_TO_KIND = {
+    "customer_status": "lookup", "visit_brief": "brief", "fabe_pitch": "fabe", "spin_questions": "spin",
+    "bundle_offer": "offer", "list_visits": "visits", "log_visit": "note",
+}
+_ORG = re.compile(
+    r"([\u4e00-\u9fff]{2,10})(?:股份有限公司|有限公司|公司|集团|医院|银行|商行|学校|中学|小学|学院|大学|分局|局|酒店|饭店|宾馆|"
+    r"网咖|网吧|工厂|厂|研究所|研究院|委员会|管委会|政府|超市|物流|科技|电子|实业|商贸|贸易|控股|地产|置业|建设|建工|制药|药业|"
+    r"食品|旅游|旅行社|机械|汽配|纸业|粮油|航运|船舶|包装|化工|能源|电力|水务|燃气|传媒|文化|教育|卫生院|诊所|保健院|事务所|律所|"
+    r"协会|农商行|信用社|证券|保险|基金会|度假村|钢构|钢铁|重工|运输|快运|快递|供应链|电器|服饰|家居|酒业|乳业|养殖)"
+)
+# Words around a name: a name is what stands between them ("去武当山旅游公司", not "跟医院介绍").
+_AROUND = re.compile(
+    r"跟|给|和|对|向|去|见|在|到|从|怎么|如何|介绍|讲讲|讲|推|聊|帮我|准备|明天|今天|后天|最近|现在|的|那边|这边|"
+    r"有没有|是不是|还|[，。！？,.!?\s、Ⓒ]"
+)
+# An organisation-like name with one of these endings is about a customer even beside everyday words.
+_FUTURE_VISIT = re.compile(r"(明天|明早|后天|下周|待会|一会|等下|等会|马上|准备|打算|要|将|下午要|上午要|晚上要)(去|见|拜访|过去)|去之前|见之前|拜访前|见面前")
+_PAST_VISIT = re.compile(r"见了|见完|刚见|刚从|拜访了|拜访完|去了|聊了|谈了|刚才|刚刚")
+_BEFORE_VISIT = re.compile(r"去之前|见之前|拜访前|去前|见前|出发前|上门前|见面前|临行前|准备|简报|梳理|过一遍|功课")
+_STRONG_ORG = re.compile(r"公司|集团|股份|有限|商行|农商行|分局|管委会|委员会|营业部|事务所")
+_NOT_ORG = {"我们", "他们", "你们", "这家", "那家", "哪家", "这个", "那个", "一家", "几家", "咱们", "各个", "所有", "全部", "客户", "什么"}
+_CONSUMER = re.compile(r"我家|家里|我的手机|我手机|我的话费|我妈|我爸|自己的")
+_NOT_MET_EDIT = re.compile(r"没见到|没见上|没见着|不在|没来|没参加|没碰到")
+
+
+def _what_was_done(text: str) -> str:
+    t = clean(text)
+    return t[:60]
+
+
+def _shift_days(text: str) -> int:
+    """延后一周 / 往后挪两天 / 推迟三天: how many days later (0 when none is said)."""
+    from actions.core.numbers import cn_number
+
+    m = re.search(r"(一|两|二|三|四|五|六|七|八|九|十|半|\d+)\s*(天|日|周|个?星期|个?礼拜|个?月)", text)
+    if not m:
+        return 0
+    n = 0.5 if m.group(1) == "半" else (cn_number(m.group(1)) or 1)
+    unit = m.group(2)
+    return int(n * (7 if unit[-1] in "周期拜" else 30 if unit.endswith("月") else 1))
+
+
+def replace_customer(cmd: c.Command, ref: c.CustomerRef) -> c.Command:
+    """The same command about another customer (a tapped candidate)."""
+    return replace(cmd, customer=ref) if hasattr(cmd, "customer") else cmd
