@@ -95,7 +95,7 @@ class KamAction(Action):
     def _run_sync(self, req: Request) -> Reply:
         try:
             with session_scope() as session:
-                problem = security.check_request(req)
+                problem = security.check_request(session, req)
                 if problem:
                     audit(session, f"tg:{req.sender}", "bad_signature", None, reason=problem)
                     return Reply(security.REFUSAL)
