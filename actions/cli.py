@@ -159,7 +159,26 @@ def cmd_bind_code(args) -> int:
         except LookupError as e:
             return _fail(str(e))
     print(f"绑定码：{code}（{expires:%Y-%m-%d %H:%M} 前有效，只能用一次）")
-    print(f"请客户经理在 Telegram 里给助手发送：/bind {code}")
+    print(f"请客户经理在 Telegram 或企业微信里给助手发送：/bind {code}")
+    return 0
+
+
+def cmd_manager_wecom(args) -> int:
+    from actions.db.access import set_chat_identity
+    from actions.db.repositories import audit, manager_by_code
+    from actions.db.session import session_scope
+
+    if bool(args.user_id) == args.clear:
+        return _fail("请给出企业微信 UserId，或用 --clear 解除绑定（二选一）")
+    with session_scope() as s:
+        manager = manager_by_code(s, args.manager_code)
+        if manager is None:
+            return _fail(f"没有编码为 {args.manager_code} 的客户经理")
+        set_chat_identity(s, manager, "wecom_user_id", None if args.clear else args.user_id.strip())
+        audit(s, "admin", "wecom_user_set", manager=manager.code, wecom_user=manager.wecom_user_id)
+        name = manager.name
+    print(f"{name}（{args.manager_code}）的企业微信 UserId 已解除" if args.clear
+          else f"{name}（{args.manager_code}）的企业微信 UserId 设为 {args.user_id.strip()}")
     return 0
 
 
@@ -288,9 +307,14 @@ def build_parser() -> argparse.ArgumentParser:
     kb.add_parser("jieba", help="重新生成 jieba 自定义词典").set_defaults(func=cmd_kb_jieba)
 
     mg = sub.add_parser("manager", help="客户经理").add_subparsers(dest="mg_command", required=True)
-    sp = mg.add_parser("bind-code", help="生成 Telegram 绑定码（24 小时有效，一次性）")
+    sp = mg.add_parser("bind-code", help="生成 Telegram/企业微信绑定码（24 小时有效，一次性）")
     sp.add_argument("manager_code")
     sp.set_defaults(func=cmd_bind_code)
+    sp = mg.add_parser("wecom", help="设置或解除客户经理的企业微信 UserId")
+    sp.add_argument("manager_code")
+    sp.add_argument("user_id", nargs="?", help="企业微信通讯录里的账号（UserId）")
+    sp.add_argument("--clear", action="store_true", help="解除企业微信绑定")
+    sp.set_defaults(func=cmd_manager_wecom)
 
     rp = sub.add_parser("report", help="报表").add_subparsers(dest="report_command", required=True)
     sp = rp.add_parser("visits", help="拜访周报：本周拜访、超周期未拜访的客户、逾期跟进")
