@@ -1,22 +1,38 @@
-"""`python -m bot`: run the Telegram front end alone against RASA_URL."""
+"""`python -m bot`: the Telegram front end; `python -m bot wecom`: the WeCom (企业微信) front end.
+Either alone against RASA_URL."""
 
 from __future__ import annotations
 
 import logging
 import os
-
-from telegram import Update
-
-from bot.app import build_application
-from bot.config import from_env
+import sys
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(
         level=os.environ.get("BOT_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines contain the bot token
+    for noisy in ("httpx", "urllib3"):  # their INFO/DEBUG lines contain the bot token / access token
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    channel = argv[0] if argv else "telegram"
+    if channel == "wecom":
+        from bot.wecom_app import run
+
+        run()
+    elif channel == "telegram":
+        run_telegram()
+    else:
+        raise SystemExit("用法：python -m bot [telegram|wecom]")
+
+
+def run_telegram() -> None:
+    from telegram import Update
+
+    from bot.config import from_env
+    from bot.telegram_app import build_application
+
     settings = from_env()
     app = build_application(settings)
     if settings.webhook_url:
