@@ -246,6 +246,20 @@ def cmd_telegram(args) -> int:
     return servers.wait()
 
 
+def cmd_wecom(args) -> int:
+    from bot.config import WECOM_REQUIRED
+
+    missing = [name for name in WECOM_REQUIRED if not os.environ.get(name)]
+    if missing:
+        return _fail(f"没有设置 {'、'.join(missing)}（见 README「企业微信部署」）")
+    servers = _start_servers()
+    port, path = os.environ.get("WECOM_PORT", "8444"), os.environ.get("WECOM_PATH", "/wecom")
+    print(f">> 启动企业微信前端（回调 http://{os.environ.get('WECOM_LISTEN', '127.0.0.1')}:{port}/{path.strip('/')}）"
+          "  Ctrl-C 停止", flush=True)
+    servers.start_bot("wecom")
+    return servers.wait()
+
+
 def cmd_run(args) -> int:
     import subprocess
 
@@ -330,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="前台启动 Rasa 和动作服务器").set_defaults(func=cmd_serve)
     sub.add_parser("run", help="启动动作服务器并打开终端对话").set_defaults(func=cmd_run)
     sub.add_parser("telegram", help="启动两个服务器和 Telegram 机器人").set_defaults(func=cmd_telegram)
+    sub.add_parser("wecom", help="启动两个服务器和企业微信前端").set_defaults(func=cmd_wecom)
     return p
 
 
