@@ -3,7 +3,6 @@ posts real encrypted callbacks, built with wechatpy's enterprise crypto like WeC
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import itertools
 import threading
@@ -12,6 +11,7 @@ import time
 import httpx
 import xmltodict
 from aiohttp import web
+from local_server import LocalServer
 from wechatpy.crypto import _get_signature
 from wechatpy.enterprise.crypto import PrpCrypto, WeChatCrypto
 
@@ -31,36 +31,20 @@ class FakeWeComApi:
         self.sent: list[dict] = []
         self.refused: list[dict] = []
         self._lock = threading.Lock()
-        self.loop = asyncio.new_event_loop()
 
     def start(self) -> FakeWeComApi:
-        ready = threading.Event()
-
-        def run():
-            asyncio.set_event_loop(self.loop)
-            app = web.Application()
-            app.router.add_get("/cgi-bin/gettoken", self._gettoken)
-            app.router.add_post("/cgi-bin/message/send", self._send)
-            self._runner = web.AppRunner(app)
-            self.loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, "127.0.0.1", 0)
-            self.loop.run_until_complete(site.start())
-            self.port = site._server.sockets[0].getsockname()[1]
-            ready.set()
-            self.loop.run_forever()
-
-        self.thread = threading.Thread(target=run, daemon=True)
-        self.thread.start()
-        ready.wait(10)
+        app = web.Application()
+        app.router.add_get("/cgi-bin/gettoken", self._gettoken)
+        app.router.add_post("/cgi-bin/message/send", self._send)
+        self.server = LocalServer(app).start()
         return self
 
     def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.server.stop()
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.server.base_url
 
     def expire_token(self) -> None:
         """The cached token stops working, as WeCom's do (errcode 42001)."""

@@ -4,12 +4,11 @@ long reply split, Rasa stopped then restarted, digest, rate limit."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from dataclasses import replace
 
 import pytest
 from fake_telegram import FakeTelegram
+from local_server import InThread
 
 from bot import render
 from bot.config import Settings, from_env
@@ -29,26 +28,13 @@ from bot.telegram_app import (
 pytestmark = pytest.mark.e2e  # most tests here use the running stack
 
 
-class RunningBot:
+class RunningBot(InThread):
     def __init__(self, settings: Settings, webhook_port: int | None = None):
+        super().__init__()
         self.app = build_application(settings)
         self.webhook_port = webhook_port
-        self.loop = asyncio.new_event_loop()
-        self._stop: asyncio.Event | None = None
-        self._ready = threading.Event()
 
-    def start(self) -> RunningBot:
-        def run():
-            asyncio.set_event_loop(self.loop)
-            self.loop.run_until_complete(self._main())
-
-        self.thread = threading.Thread(target=run, daemon=True)
-        self.thread.start()
-        assert self._ready.wait(30), "bot did not start"
-        return self
-
-    async def _main(self):
-        self._stop = asyncio.Event()
+    async def serve(self):
         async with self.app:
             await self.app.post_init(self.app)
             await self.app.start()
@@ -61,18 +47,11 @@ class RunningBot:
                 )
             else:
                 await self.app.updater.start_polling(poll_interval=0.0, timeout=1)
-            self._ready.set()
-            await self._stop.wait()
+            self.ready.set()
+            await self.stopping.wait()
             await self.app.updater.stop()
             await self.app.stop()
             await self.app.post_shutdown(self.app)
-
-    def call(self, coro, timeout: float = 120):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def stop(self):
-        self.loop.call_soon_threadsafe(self._stop.set)
-        self.thread.join(30)
 
 
 @pytest.fixture(scope="module")
@@ -264,34 +243,12 @@ def test_webhook_mode_accepts_only_the_secret(tg, tmp_path):
         hook.stop()
 
 
-def test_slow_rasa_gets_a_still_working_notice_then_the_answer(tmp_path):
-    """A local HTTP server that answers the REST webhook after 2.5 s stands in for a slow Rasa."""
-    import threading as _threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
+def test_slow_rasa_gets_a_still_working_notice_then_the_answer(tmp_path, slow_rasa):
     from bot.relay import SLOW_REPLY
 
-    class SlowRasa(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server API
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            import time as _t
-
-            _t.sleep(2.5)
-            body = '[{"recipient_id": "1", "text": "华中钢铁集团有限公司 · 钻石客户"}]'.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowRasa)
-    _threading.Thread(target=server.serve_forever, daemon=True).start()
     fake = FakeTelegram().start()
     settings = Settings(
-        token=fake.token, api_base_url=fake.base_url, rasa_url=f"http://127.0.0.1:{server.server_port}",
+        token=fake.token, api_base_url=fake.base_url, rasa_url=slow_rasa,
         slow_notice_after=1, rasa_timeout=10, digest_time=None, state_db=str(tmp_path / "bot.db"),
     )
     bot = RunningBot(settings).start()
@@ -303,4 +260,3 @@ def test_slow_rasa_gets_a_still_working_notice_then_the_answer(tmp_path):
     finally:
         bot.stop()
         fake.stop()
-        server.shutdown()

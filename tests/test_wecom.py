@@ -5,11 +5,8 @@ Rasa down then 重发 (across a restart), digest, numbered options, non-text, lo
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiohttp import web
@@ -24,6 +21,7 @@ from fake_wecom import (
     shown,
     verification_request,
 )
+from local_server import InThread
 from sqlalchemy import func, select
 
 from actions.db.models import Visit
@@ -37,49 +35,30 @@ from bot.wecom_app import TEXT_LIMIT, WeComFrontEnd
 pytestmark = pytest.mark.e2e
 
 
-class RunningWeCom:
-    """The front end's aiohttp app on a free port, in its own thread and event loop."""
+class RunningWeCom(InThread):
+    """The front end's aiohttp app on a free port."""
 
     def __init__(self, settings: WeComSettings):
+        super().__init__()
         self.port = free_port()
         self.settings = replace(settings, listen="127.0.0.1", port=self.port)
         self.front = WeComFrontEnd(self.settings)
-        self.loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}{self.settings.path}"
 
-    def start(self) -> RunningWeCom:
-        def run():
-            asyncio.set_event_loop(self.loop)
-            self.loop.run_until_complete(self._main())
-
-        self.thread = threading.Thread(target=run, daemon=True)
-        self.thread.start()
-        assert self._ready.wait(30), "front end did not start"
-        return self
-
-    async def _main(self):
-        self._stop = asyncio.Event()
+    async def serve(self):
         runner = web.AppRunner(self.front.web_app())
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", self.port).start()
-        self._ready.set()
-        await self._stop.wait()
+        self.ready.set()
+        await self.stopping.wait()
         await runner.cleanup()
-
-    def call(self, coro, timeout: float = 120):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def settle(self):
         """Wait until the background work started by the callbacks so far is done."""
         self.call(self.front.drain())
-
-    def stop(self):
-        self.loop.call_soon_threadsafe(self._stop.set)
-        self.thread.join(30)
 
 
 def settings_for(api: FakeWeComApi, rasa_url: str, state_db: str, **overrides) -> WeComSettings:
@@ -279,36 +258,18 @@ def test_rasa_down_then_resend_after_a_restart(wecom, wangfang, tmp_path):
         back.stop()
 
 
-def test_slow_rasa_the_callback_is_answered_at_once_then_a_notice_then_the_answer(wecom, tmp_path):
+def test_slow_rasa_the_callback_is_answered_at_once_then_a_notice_then_the_answer(wecom, tmp_path, slow_rasa):
     api, _, _ = wecom
-
-    class SlowRasa(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server API
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            time.sleep(2.5)
-            body = '[{"recipient_id": "x", "text": "华中重工机械有限公司 · 宝石客户"}]'.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowRasa)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    slow = RunningWeCom(settings_for(api, f"http://127.0.0.1:{server.server_port}", str(tmp_path / "bot.db"),
+    slow = RunningWeCom(settings_for(api, slow_rasa, str(tmp_path / "bot.db"),
                                      slow_notice_after=1, rasa_timeout=10)).start()
     try:
         started = time.monotonic()
         response, _ = Member(slow.url, "patient").say("华中重工怎么样")
         assert response.status_code == 200 and time.monotonic() - started < 1
         got = api.wait_for("patient", 2, timeout=20)
-        assert texts(got) == [SLOW_REPLY, "华中重工机械有限公司 · 宝石客户"]
+        assert texts(got) == [SLOW_REPLY, "华中钢铁集团有限公司 · 钻石客户"]
     finally:
         slow.stop()
-        server.shutdown()
 
 
 def test_settings_from_env():
