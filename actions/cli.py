@@ -261,26 +261,24 @@ def cmd_wecom(args) -> int:
 
 
 def cmd_run(args) -> int:
-    import subprocess
+    from dataclasses import replace
 
     from actions.db.demo import DEMO_TELEGRAM_ID
     from actions.ops import ROOT, Servers, ensure_model
+    from bot.config import relay_from_env
+    from bot.terminal_app import chat
 
     model = ensure_model(quiet=True)
-    _, actions_port = _ports()
-    servers = Servers(model, actions_port=actions_port, log_dir=ROOT / "var" / "log")
+    rasa_port, actions_port = _ports()
+    servers = Servers(model, rasa_port, actions_port, log_dir=ROOT / "var" / "log")
     servers.stop_on_signals()
-    print(f">> 启动动作服务器（端口 {actions_port}，日志 var/log/actions.log）", flush=True)
-    servers.start_actions()
-    sender = os.environ.get("KAM_SHELL_SENDER", DEMO_TELEGRAM_ID)
-    print(">> 启动对话（加载模型约需半分钟）。你现在是演示客户经理李强。")
-    print("   试试：华中钢铁最近怎么样 / 明天去华钢帮我准备一下 / 我的客户有哪些风险   输入 /stop 退出")
+    print(">> 启动动作服务器和 Rasa（加载模型约需半分钟，日志在 var/log/）", flush=True)
     try:
-        return subprocess.call(
-            [sys.executable, "-m", "actions.rasa_launcher", "shell", "--model", str(model), "--endpoints",
-             "endpoints.yml", "--conversation-id", sender, "--quiet"],
-            cwd=ROOT, env=servers.env,
-        )
+        servers.start()
+        sender = os.environ.get("KAM_SHELL_SENDER", DEMO_TELEGRAM_ID)
+        print(">> 你现在是演示客户经理李强。有选项时回复数字即可，输入 /quit 退出。")
+        print("   试试：华中钢铁最近怎么样 / 明天去华钢帮我准备一下 / 我的客户有哪些风险\n", flush=True)
+        return chat(replace(relay_from_env(os.environ), rasa_url=servers.rasa_url), sender)
     except KeyboardInterrupt:
         return 0
     finally:
@@ -342,7 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--force", action="store_true")
     sp.set_defaults(func=cmd_train)
     sub.add_parser("serve", help="前台启动 Rasa 和动作服务器").set_defaults(func=cmd_serve)
-    sub.add_parser("run", help="启动动作服务器并打开终端对话").set_defaults(func=cmd_run)
+    sub.add_parser("run", help="启动两个服务器并打开终端对话").set_defaults(func=cmd_run)
     sub.add_parser("telegram", help="启动两个服务器和 Telegram 机器人").set_defaults(func=cmd_telegram)
     sub.add_parser("wecom", help="启动两个服务器和企业微信前端").set_defaults(func=cmd_wecom)
     return p

@@ -91,6 +91,11 @@ def _relay(env) -> dict:
     )
 
 
+def relay_from_env(env) -> RelaySettings:
+    """The settings every front end shares (the terminal chat needs no more)."""
+    return RelaySettings(**_relay(env))
+
+
 def from_env(env: dict | None = None) -> Settings:
     env = os.environ if env is None else env
     token = env.get("TELEGRAM_BOT_TOKEN", "").strip()

@@ -89,7 +89,7 @@ class Relay:
         words = text.split()
         command = words[0].split("@")[0] if words else ""  # Telegram may add "@botname"
         if command == "/start":
-            await self.channel.notify(user, INTRO)
+            await self.notify(user, INTRO)
             text = "/greet"
         elif command == "/bind":
             text = bind_payload(words[1] if len(words) > 1 else "")
@@ -115,14 +115,14 @@ class Relay:
         used, and its signature may be stale)."""
         text = self.state.pending(self.channel.name, user)
         if text is None:
-            await self.channel.notify(user, NOTHING_TO_RESEND)
+            await self.notify(user, NOTHING_TO_RESEND)
             return
         await self.relay(user, text, new_message_id("resend"))
 
     # ------------------------------------------------------------ relaying
     async def relay(self, user: str, text: str, message_id: str, **extra) -> None:
         if self.rate.exceeded(user, self.settings.rate_limit_per_minute):
-            await self.channel.notify(user, RATE_REPLY)
+            await self.notify(user, RATE_REPLY)
             return
         self.state.add_user(self.channel.name, user)
         slow = self.settings.slow_notice_after
@@ -131,16 +131,28 @@ class Relay:
             async with self.channel.working(user):
                 done, _ = await asyncio.wait({task}, timeout=slow)
                 if not done:
-                    await self.channel.notify(user, SLOW_REPLY)
+                    await self.notify(user, SLOW_REPLY)
                 messages = await asyncio.wait_for(task, timeout=max(1.0, self.settings.rasa_timeout - slow))
         except (RasaUnavailable, asyncio.TimeoutError) as e:
             task.cancel()
             log.warning("rasa unavailable for %s user %s: %s", self.channel.name, user, str(e) or type(e).__name__)
             self.state.keep_pending(self.channel.name, user, text)
-            await self.channel.notify(user, DOWN_REPLY, [RETRY_BUTTON])
+            await self.notify(user, DOWN_REPLY, [RETRY_BUTTON])
             return
         self.state.clear_pending(self.channel.name, user)
-        await self.channel.deliver(user, messages or [{"text": NO_ANSWER}])
+        await self.deliver(user, messages or [{"text": NO_ANSWER}])
+
+    # ------------------------------------------------------------ showing
+    async def deliver(self, user: str, messages: list[dict]) -> None:
+        """Rasa's messages; their buttons (the last message's that has any) can be answered by number."""
+        buttons = [m["buttons"] for m in messages if m.get("buttons")]
+        self.state.set_options(self.channel.name, user, [b.get("payload", "") for b in (buttons or [[]])[-1]])
+        await self.channel.deliver(user, messages)
+
+    async def notify(self, user: str, text: str, buttons: list[dict] | None = None) -> None:
+        if buttons:
+            self.state.set_options(self.channel.name, user, [b["payload"] for b in buttons])
+        await self.channel.notify(user, text, buttons)
 
     # ------------------------------------------------------------ digest
     async def digest(self, day: date | None = None) -> int:
@@ -157,7 +169,7 @@ class Relay:
                 continue
             messages = [m for m in messages if m.get("text")]
             if messages:
-                await self.channel.deliver(user, messages)
+                await self.deliver(user, messages)
                 sent += len(messages)
         return sent
 

@@ -101,20 +101,14 @@ class WeComChannel:
         await asyncio.to_thread(self.api.send_to, user, msg)
 
     async def deliver(self, user: str, messages: list[dict]) -> None:
-        with_buttons = [m["buttons"] for m in messages if m.get("buttons")]
-        self.state.set_options(self.name, user, [b.get("payload", "") for b in (with_buttons or [[]])[-1]])
         for m in messages:
-            await self._show(user, m.get("text") or "", m.get("buttons") or [])
-
-    async def notify(self, user: str, text: str, buttons: list[dict] | None = None) -> None:
-        if buttons:
-            self.state.set_options(self.name, user, [b.get("payload", "") for b in buttons])
-        await self._show(user, text, buttons or [])
+            await self.notify(user, m.get("text") or "", m.get("buttons"))
 
     def working(self, user: str):
         return contextlib.nullcontext()  # WeCom has no "typing…"; the slow notice says it
 
-    async def _show(self, user: str, text: str, buttons: list[dict]) -> None:
+    async def notify(self, user: str, text: str, buttons: list[dict] | None = None) -> None:
+        buttons = buttons or []
         parts = render.split_text(text, SAFE_LIMIT, render.utf8_len) if text else []
         if buttons and len(buttons) <= CARD_BUTTONS:
             for part in parts:
