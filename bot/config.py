@@ -26,7 +26,7 @@ class RelaySettings:
     digest_workdays_only: bool = True
     timezone: str = "Asia/Shanghai"
     state_db: str = "var/bot.db"  # known users, button payloads, kept messages (SQLite, both channels)
-    legacy_state_file: str = "var/bot_state.pickle"  # the old Telegram pickle, imported once
+    legacy_state_file: str = ""  # the old Telegram pickle, imported once (from_env: BOT_STATE_FILE)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -187,7 +187,8 @@ def build_application(settings: Settings) -> Application:
         .build()
     )
     state = State(settings.state_db)
-    state.import_legacy_pickle(settings.legacy_state_file)
+    if settings.legacy_state_file:
+        state.import_legacy_pickle(settings.legacy_state_file)
     _RELAYS[id(app)] = Relay(TelegramChannel(app, state), settings, state)
     private = filters.ChatType.PRIVATE
     app.add_handler(MessageHandler(filters.ChatType.GROUPS, on_group), group=-1)
