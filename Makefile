@@ -9,7 +9,7 @@ STAMP   := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help setup venv db model train run serve test lint eval bench telegram clean
+.PHONY: help setup venv db model train run serve test lint eval bench telegram wecom clean
 
 help:
 	@echo "make run     准备一切（虚拟环境、依赖、演示数据库、模型）并打开终端中文对话"
@@ -18,6 +18,7 @@ help:
 	@echo "make setup   只做准备：虚拟环境、依赖、数据库迁移、空库时导入演示数据"
 	@echo "make train   强制重新训练模型"
 	@echo "make telegram 启动两个服务器和 Telegram 机器人（需要 TELEGRAM_BOT_TOKEN）"
+	@echo "make wecom   启动两个服务器和企业微信前端（需要 WECOM_* 设置）"
 	@echo "make lint    ruff 检查"
 	@echo "make eval    用留出测试集评估意图识别和客户解析，写 docs/eval.md"
 	@echo "make bench   1 万客户、1/10/50 并发的延迟和吞吐（SQLite 和 PostgreSQL）"
@@ -42,10 +43,14 @@ train: setup
 	@$(KAM) train --force
 
 run: model
-	@if [ -n "$$TELEGRAM_BOT_TOKEN" ]; then $(KAM) telegram; else $(KAM) run; fi
+	@if [ -n "$$TELEGRAM_BOT_TOKEN" ]; then $(KAM) telegram; \
+	elif [ -n "$$WECOM_CORP_ID" ]; then $(KAM) wecom; else $(KAM) run; fi
 
 telegram: model
 	@$(KAM) telegram
+
+wecom: model
+	@$(KAM) wecom
 
 serve: model
 	@$(KAM) serve

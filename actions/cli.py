@@ -159,7 +159,26 @@ def cmd_bind_code(args) -> int:
         except LookupError as e:
             return _fail(str(e))
     print(f"绑定码：{code}（{expires:%Y-%m-%d %H:%M} 前有效，只能用一次）")
-    print(f"请客户经理在 Telegram 里给助手发送：/bind {code}")
+    print(f"请客户经理在 Telegram 或企业微信里给助手发送：/bind {code}")
+    return 0
+
+
+def cmd_manager_wecom(args) -> int:
+    from actions.db.access import set_chat_identity
+    from actions.db.repositories import audit, manager_by_code
+    from actions.db.session import session_scope
+
+    if bool(args.user_id) == args.clear:
+        return _fail("请给出企业微信 UserId，或用 --clear 解除绑定（二选一）")
+    with session_scope() as s:
+        manager = manager_by_code(s, args.manager_code)
+        if manager is None:
+            return _fail(f"没有编码为 {args.manager_code} 的客户经理")
+        set_chat_identity(s, manager, "wecom_user_id", None if args.clear else args.user_id.strip())
+        audit(s, "admin", "wecom_user_set", manager=manager.code, wecom_user=manager.wecom_user_id)
+        name = manager.name
+    print(f"{name}（{args.manager_code}）的企业微信 UserId 已解除" if args.clear
+          else f"{name}（{args.manager_code}）的企业微信 UserId 设为 {args.user_id.strip()}")
     return 0
 
 
@@ -227,27 +246,39 @@ def cmd_telegram(args) -> int:
     return servers.wait()
 
 
+def cmd_wecom(args) -> int:
+    from bot.config import WECOM_REQUIRED
+
+    missing = [name for name in WECOM_REQUIRED if not os.environ.get(name)]
+    if missing:
+        return _fail(f"没有设置 {'、'.join(missing)}（见 README「企业微信部署」）")
+    servers = _start_servers()
+    port, path = os.environ.get("WECOM_PORT", "8444"), os.environ.get("WECOM_PATH", "/wecom")
+    print(f">> 启动企业微信前端（回调 http://{os.environ.get('WECOM_LISTEN', '127.0.0.1')}:{port}/{path.strip('/')}）"
+          "  Ctrl-C 停止", flush=True)
+    servers.start_bot("wecom")
+    return servers.wait()
+
+
 def cmd_run(args) -> int:
-    import subprocess
+    from dataclasses import replace
 
     from actions.db.demo import DEMO_TELEGRAM_ID
     from actions.ops import ROOT, Servers, ensure_model
+    from bot.config import relay_from_env
+    from bot.terminal_app import chat
 
     model = ensure_model(quiet=True)
-    _, actions_port = _ports()
-    servers = Servers(model, actions_port=actions_port, log_dir=ROOT / "var" / "log")
+    rasa_port, actions_port = _ports()
+    servers = Servers(model, rasa_port, actions_port, log_dir=ROOT / "var" / "log")
     servers.stop_on_signals()
-    print(f">> 启动动作服务器（端口 {actions_port}，日志 var/log/actions.log）", flush=True)
-    servers.start_actions()
-    sender = os.environ.get("KAM_SHELL_SENDER", DEMO_TELEGRAM_ID)
-    print(">> 启动对话（加载模型约需半分钟）。你现在是演示客户经理李强。")
-    print("   试试：华中钢铁最近怎么样 / 明天去华钢帮我准备一下 / 我的客户有哪些风险   输入 /stop 退出")
+    print(">> 启动动作服务器和 Rasa（加载模型约需半分钟，日志在 var/log/）", flush=True)
     try:
-        return subprocess.call(
-            [sys.executable, "-m", "actions.rasa_launcher", "shell", "--model", str(model), "--endpoints",
-             "endpoints.yml", "--conversation-id", sender, "--quiet"],
-            cwd=ROOT, env=servers.env,
-        )
+        servers.start()
+        sender = os.environ.get("KAM_SHELL_SENDER", DEMO_TELEGRAM_ID)
+        print(">> 你现在是演示客户经理李强。有选项时回复数字即可，输入 /quit 退出。")
+        print("   试试：华中钢铁最近怎么样 / 明天去华钢帮我准备一下 / 我的客户有哪些风险\n", flush=True)
+        return chat(replace(relay_from_env(os.environ), rasa_url=servers.rasa_url), sender)
     except KeyboardInterrupt:
         return 0
     finally:
@@ -288,9 +319,14 @@ def build_parser() -> argparse.ArgumentParser:
     kb.add_parser("jieba", help="重新生成 jieba 自定义词典").set_defaults(func=cmd_kb_jieba)
 
     mg = sub.add_parser("manager", help="客户经理").add_subparsers(dest="mg_command", required=True)
-    sp = mg.add_parser("bind-code", help="生成 Telegram 绑定码（24 小时有效，一次性）")
+    sp = mg.add_parser("bind-code", help="生成 Telegram/企业微信绑定码（24 小时有效，一次性）")
     sp.add_argument("manager_code")
     sp.set_defaults(func=cmd_bind_code)
+    sp = mg.add_parser("wecom", help="设置或解除客户经理的企业微信 UserId")
+    sp.add_argument("manager_code")
+    sp.add_argument("user_id", nargs="?", help="企业微信通讯录里的账号（UserId）")
+    sp.add_argument("--clear", action="store_true", help="解除企业微信绑定")
+    sp.set_defaults(func=cmd_manager_wecom)
 
     rp = sub.add_parser("report", help="报表").add_subparsers(dest="report_command", required=True)
     sp = rp.add_parser("visits", help="拜访周报：本周拜访、超周期未拜访的客户、逾期跟进")
@@ -304,8 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--force", action="store_true")
     sp.set_defaults(func=cmd_train)
     sub.add_parser("serve", help="前台启动 Rasa 和动作服务器").set_defaults(func=cmd_serve)
-    sub.add_parser("run", help="启动动作服务器并打开终端对话").set_defaults(func=cmd_run)
+    sub.add_parser("run", help="启动两个服务器并打开终端对话").set_defaults(func=cmd_run)
     sub.add_parser("telegram", help="启动两个服务器和 Telegram 机器人").set_defaults(func=cmd_telegram)
+    sub.add_parser("wecom", help="启动两个服务器和企业微信前端").set_defaults(func=cmd_wecom)
     return p
 
 

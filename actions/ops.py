@@ -175,10 +175,10 @@ class Servers:
         for sig in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, handler)
 
-    def start_bot(self) -> None:
-        """The Telegram front end (python -m bot), relaying to this Rasa server."""
+    def start_bot(self, channel: str = "telegram") -> None:
+        """A chat front end (python -m bot telegram|wecom), relaying to this Rasa server."""
         self.env["RASA_URL"] = self.rasa_url
-        self.bot = self._popen("bot", [sys.executable, "-m", "bot"])
+        self.bot = self._popen("bot", [sys.executable, "-m", "bot", channel])
 
     def start(self) -> Servers:
         self.start_actions()

@@ -1,4 +1,6 @@
-"""Telegram front end: relays between Telegram (python-telegram-bot) and Rasa's REST channel.
+"""Chat front ends: relay between a chat service (Telegram, 企业微信) and Rasa's REST channel.
 
-It holds no business rules: identity, access and every answer come from the Rasa actions.
+They hold no business rules: identity, access and every answer come from the Rasa actions. What
+both channels need is here once (relay.py, rasa.py, render.py, state.py, digest.py, config.py);
+telegram_app.py and wecom_app.py are the thin adapters.
 """

@@ -1,10 +1,17 @@
-"""Talking to Rasa: the REST channel for messages, the HTTP API for the morning digest."""
+"""Talking to Rasa: the REST channel for messages, the HTTP API for the morning digest.
+
+Every request is signed over what it carries (the contract is in actions/services/security.py,
+which verifies it; a test keeps both sides in step)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import logging
+import time
+import unicodedata
+import uuid
+from urllib.parse import quote
 
 import httpx
 
@@ -15,9 +22,29 @@ class RasaUnavailable(Exception):
     """Rasa did not answer (down, restarting, or slower than the timeout)."""
 
 
-def sign(secret: str, sender: str, message_id: str) -> str:
-    """Same HMAC as actions/services/security.py (kept in step by a test)."""
-    return hmac.new(secret.encode(), f"{sender}:{message_id}".encode(), hashlib.sha256).hexdigest()
+def clean_text(text: str) -> str:
+    """What is signed and sent: no control characters but newline and tab, no outer blanks
+    (Rasa strips them too, so the actions see exactly the signed text)."""
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc").strip()
+
+
+def sign(secret: str, sender: str, message_id: str, ts: str, text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    signed = "\n".join([sender, message_id, ts, digest])
+    return hmac.new(secret.encode(), signed.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def signed_fields(secret: str, sender: str, text: str, message_id: str, ts: float | None = None) -> dict:
+    """message_id, kam_ts and (with a secret) kam_sig for `text`, which must already be clean."""
+    fields = {"message_id": message_id, "kam_ts": str(int(time.time() if ts is None else ts))}
+    if secret:
+        fields["kam_sig"] = sign(secret, sender, message_id, fields["kam_ts"], text)
+    return fields
+
+
+def new_message_id(prefix: str) -> str:
+    """For messages the chat service gives no id of its own (resends, taps, the digest)."""
+    return f"{prefix}:{uuid.uuid4().hex[:16]}"
 
 
 class RasaClient:
@@ -27,14 +54,10 @@ class RasaClient:
         self.auth_token = auth_token
         self.http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=3.0))
 
-    def _metadata(self, sender: str, message_id: str, extra: dict) -> dict:
-        meta = {"message_id": message_id, **extra}
-        if self.secret:
-            meta["kam_sig"] = sign(self.secret, sender, message_id)
-        return meta
-
     async def send(self, sender: str, text: str, message_id: str, **extra) -> list[dict]:
-        body = {"sender": sender, "message": text, "metadata": self._metadata(sender, message_id, extra)}
+        text = clean_text(text)
+        metadata = {**extra, **signed_fields(self.secret, sender, text, message_id)}
+        body = {"sender": sender, "message": text, "metadata": metadata}
         try:
             r = await self.http.post(f"{self.base_url}/webhooks/rest/webhook", json=body)
         except httpx.HTTPError as e:
@@ -45,14 +68,13 @@ class RasaClient:
         return r.json()
 
     async def trigger(self, sender: str, intent: str, message_id: str) -> list[dict]:
-        """`/conversations/{id}/trigger_intent`: the answer comes back in the response."""
-        params = {}  # no output channel named: Rasa collects the answer into the response
-        if self.auth_token:
-            params["token"] = self.auth_token
-        entities = self._metadata(sender, message_id, {})
+        """`/conversations/{id}/trigger_intent`: the answer comes back in the response. The
+        signature travels as entities, over the intent name."""
+        params = {"token": self.auth_token} if self.auth_token else {}
+        entities = signed_fields(self.secret, sender, intent, message_id)
         try:
             r = await self.http.post(
-                f"{self.base_url}/conversations/{sender}/trigger_intent",
+                f"{self.base_url}/conversations/{quote(sender, safe=':@')}/trigger_intent",
                 params=params, json={"name": intent, "entities": entities},
             )
         except httpx.HTTPError as e:

@@ -1,27 +1,41 @@
-"""Rasa messages → Telegram messages: escaped HTML, phone-sized keyboards, 4,096-character parts."""
+"""Rasa messages → chat-sized pieces, for every channel: long text split at line boundaries,
+buttons laid out for a phone, numbered options where a channel has no buttons."""
 
 from __future__ import annotations
 
-import html
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-TELEGRAM_LIMIT = 4096
-SAFE_LIMIT = 4000  # room for escaping differences
+from collections.abc import Callable
 
 
-def split_text(text: str, limit: int = SAFE_LIMIT) -> list[str]:
-    """Split at line boundaries; a single over-long line is cut hard."""
+def utf8_len(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _fits(line: str, limit: int, size: Callable[[str], int]) -> int:
+    """The longest prefix of `line` (in characters) whose size is within `limit`."""
+    lo, hi = 1, len(line)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if size(line[:mid]) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def split_text(text: str, limit: int, size: Callable[[str], int] = len) -> list[str]:
+    """Split at line boundaries so that each part's `size` is within `limit`; a single over-long
+    line is cut hard. Joining the parts with newlines gives the text back."""
     parts, current = [], ""
     for line in text.split("\n"):
-        while len(line) > limit:
+        while size(line) > limit:
             if current:
                 parts.append(current)
                 current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
+            cut = _fits(line, limit, size)
+            parts.append(line[:cut])
+            line = line[cut:]
         candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
+        if size(candidate) > limit:
             parts.append(current)
             current = line
         else:
@@ -31,33 +45,17 @@ def split_text(text: str, limit: int = SAFE_LIMIT) -> list[str]:
     return parts
 
 
-def as_html(text: str, bold_first: bool = True) -> str:
-    """Every value from Rasa is escaped; the first line (the customer's name) is bold unless
-    this is a continuation part of a split message."""
-    first, sep, rest = text.partition("\n")
-    if bold_first and first:
-        return f"<b>{html.escape(first)}</b>{sep}{html.escape(rest)}"
-    return html.escape(text)
-
-
-def per_row(n: int) -> int:
-    """At most 2–3 buttons a row on a phone: 3 for short lists of short titles, else 2."""
-    return 3 if n in (3, 5, 6) else 2
-
-
-def keyboard(buttons: list[dict], store) -> InlineKeyboardMarkup | None:
-    """`store(payload) -> key` keeps payloads server-side (callback_data is limited to 64 bytes)."""
-    if not buttons:
-        return None
-    width = per_row(len(buttons)) if all(len(b.get("title", "")) <= 6 for b in buttons) else 2
-    if any(len(b.get("title", "")) > 12 for b in buttons):
+def button_rows(buttons: list[dict]) -> list[list[dict]]:
+    """At most 2–3 buttons a row on a phone: 3 for short lists of short titles, one a row for long
+    titles, else 2."""
+    titles = [b.get("title", "") for b in buttons]
+    width = 3 if len(buttons) in (3, 5, 6) and all(len(t) <= 6 for t in titles) else 2
+    if any(len(t) > 12 for t in titles):
         width = 1
-    rows, row = [], []
-    for b in buttons:
-        row.append(InlineKeyboardButton(b.get("title", "")[:40], callback_data=store(b.get("payload", ""))))
-        if len(row) == width:
-            rows.append(row)
-            row = []
-    if row:
-        rows.append(row)
-    return InlineKeyboardMarkup(rows)
+    return [buttons[i:i + width] for i in range(0, len(buttons), width)]
+
+
+def numbered(buttons: list[dict]) -> str:
+    """Options to answer by number, for channels without buttons."""
+    lines = [f"{i}. {b.get('title', '')}" for i, b in enumerate(buttons, 1)]
+    return "回复数字选择：\n" + "\n".join(lines)

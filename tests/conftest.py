@@ -219,3 +219,30 @@ def stack(tmp_path_factory):
     drop_pg_database(url)
 
 
+
+
+@pytest.fixture
+def slow_rasa():
+    """A local HTTP server that answers the REST webhook after 2.5 s: a slow Rasa. Yields its URL."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class SlowRasa(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server API
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            time.sleep(2.5)
+            body = '[{"recipient_id": "1", "text": "华中钢铁集团有限公司 · 钻石客户"}]'.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowRasa)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()

@@ -13,6 +13,7 @@ import threading
 import time
 
 from aiohttp import web
+from local_server import LocalServer
 
 BOT_USER = {"id": 424242, "is_bot": True, "first_name": "大客户助手", "username": "kam_test_bot",
             "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}
@@ -26,47 +27,28 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._lock = threading.Lock()
-        self.loop = asyncio.new_event_loop()
-        self.port = 0
-        self._new_update: asyncio.Event | None = None
-        self._runner: web.AppRunner | None = None
 
     # ------------------------------------------------------------ server
     def start(self) -> FakeTelegram:
-        ready = threading.Event()
-
-        def run():
-            asyncio.set_event_loop(self.loop)
-            self._new_update = asyncio.Event()
-            app = web.Application()
-            app.router.add_route("*", "/bot{token}/{method}", self._handle)
-            self._runner = web.AppRunner(app)
-            self.loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, "127.0.0.1", 0)
-            self.loop.run_until_complete(site.start())
-            self.port = site._server.sockets[0].getsockname()[1]
-            ready.set()
-            self.loop.run_forever()
-
-        self.thread = threading.Thread(target=run, daemon=True)
-        self.thread.start()
-        ready.wait(10)
+        self._new_update = asyncio.Event()
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self.server = LocalServer(app).start()
+        self.loop = self.server.loop
         return self
 
     def stop(self) -> None:
-        async def shutdown():
-            await self._runner.cleanup()
+        async def end_long_polls():
             pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for t in pending:  # long polls still waiting: end them quietly
+            for t in pending:
                 t.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
 
-        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.server.stop(before=end_long_polls())
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.server.base_url
 
     async def _params(self, request: web.Request) -> dict:
         if request.content_type == "application/json":

@@ -302,14 +302,15 @@ def test_followups_ordered_with_overdue_flag(chat):
 
 
 def test_signed_requests_required_when_secret_set(chat, monkeypatch):
-    from actions.services.security import sign
+    from bot.rasa import signed_fields
 
     monkeypatch.setenv("BOT_SHARED_SECRET", "s3cret")
     assert "未通过校验" in chat.say("action_customer_status", "华钢怎么样")
-    forged = {"message_id": 7, "kam_sig": "0" * 64}
+    forged = {"message_id": "7", "kam_ts": "1", "kam_sig": "0" * 64}
     assert "未通过校验" in chat.say("action_customer_status", "华钢怎么样", metadata=forged)
-    good = {"message_id": 7, "kam_sig": sign("s3cret", "10001", "7")}
+    good = signed_fields("s3cret", "10001", "华钢怎么样", "7")
     assert chat.say("action_customer_status", "华钢怎么样", metadata=good).text.startswith("华中钢铁集团有限公司")
+    assert "未通过校验" in chat.say("action_customer_status", "华钢怎么样", metadata=good)  # replayed
 
 
 def test_portfolio_question_naming_one_customer_answers_for_it(chat):

@@ -4,50 +4,37 @@ long reply split, Rasa stopped then restarted, digest, rate limit."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from dataclasses import replace
 
 import pytest
 from fake_telegram import FakeTelegram
+from local_server import InThread
 
 from bot import render
-from bot.app import (
-    DOWN_REPLY,
+from bot.config import Settings, from_env
+from bot.digest import next_digest_at
+from bot.relay import DOWN_REPLY, MEDIA_REPLY, RATE_REPLY
+from bot.telegram_app import (
     EDITED_REPLY,
     GROUP_REPLY,
-    MEDIA_REPLY,
-    RATE_REPLY,
+    SAFE_LIMIT,
+    TELEGRAM_LIMIT,
+    as_html,
     build_application,
-    next_digest_at,
     run_digest,
     runtime,
 )
-from bot.config import Settings, from_env
 
 pytestmark = pytest.mark.e2e  # most tests here use the running stack
 
 
-class RunningBot:
+class RunningBot(InThread):
     def __init__(self, settings: Settings, webhook_port: int | None = None):
+        super().__init__()
         self.app = build_application(settings)
         self.webhook_port = webhook_port
-        self.loop = asyncio.new_event_loop()
-        self._stop: asyncio.Event | None = None
-        self._ready = threading.Event()
 
-    def start(self) -> RunningBot:
-        def run():
-            asyncio.set_event_loop(self.loop)
-            self.loop.run_until_complete(self._main())
-
-        self.thread = threading.Thread(target=run, daemon=True)
-        self.thread.start()
-        assert self._ready.wait(30), "bot did not start"
-        return self
-
-    async def _main(self):
-        self._stop = asyncio.Event()
+    async def serve(self):
         async with self.app:
             await self.app.post_init(self.app)
             await self.app.start()
@@ -60,18 +47,11 @@ class RunningBot:
                 )
             else:
                 await self.app.updater.start_polling(poll_interval=0.0, timeout=1)
-            self._ready.set()
-            await self._stop.wait()
+            self.ready.set()
+            await self.stopping.wait()
             await self.app.updater.stop()
             await self.app.stop()
             await self.app.post_shutdown(self.app)
-
-    def call(self, coro, timeout: float = 120):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def stop(self):
-        self.loop.call_soon_threadsafe(self._stop.set)
-        self.thread.join(30)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +61,7 @@ def tg(stack, tmp_path_factory):
     settings = Settings(
         token=fake.token, api_base_url=fake.base_url, rasa_url=servers.rasa_url, rasa_timeout=20,
         slow_notice_after=8, rate_limit_per_minute=20, digest_time=None,
-        state_file=str(tmp_path_factory.mktemp("bot") / "state.pickle"),
+        state_db=str(tmp_path_factory.mktemp("bot") / "bot.db"),
     )
     bot = RunningBot(settings).start()
     yield fake, bot, servers, url
@@ -140,7 +120,7 @@ def test_bind_then_status_with_buttons_and_tap(tg, monkeypatch, capsys):
 
 
 def test_values_are_escaped(tg, monkeypatch):
-    assert render.as_html("A<b>&\n<script>") == "<b>A&lt;b&gt;&amp;</b>\n&lt;script&gt;"
+    assert as_html("A<b>&\n<script>") == "<b>A&lt;b&gt;&amp;</b>\n&lt;script&gt;"
 
 
 def test_edited_message_photo_and_group_are_answered_not_relayed(tg):
@@ -155,8 +135,8 @@ def test_edited_message_photo_and_group_are_answered_not_relayed(tg):
 
 def test_long_reply_is_split_at_line_boundaries():
     lines = [f"第{i}行：" + "很长的拜访内容" * 20 for i in range(60)]
-    parts = render.split_text("\n".join(lines))
-    assert len(parts) > 1 and all(len(p) <= render.SAFE_LIMIT for p in parts)
+    parts = render.split_text("\n".join(lines), SAFE_LIMIT)
+    assert len(parts) > 1 and all(len(p) <= SAFE_LIMIT for p in parts)
     assert "\n".join(parts) == "\n".join(lines)  # nothing lost, cut only between lines
     assert all(p.split("\n")[0].startswith("第") for p in parts)
 
@@ -168,13 +148,11 @@ def test_long_note_reply_through_bot_is_split(tg):
     long = "\n".join("Telegram 分段测试" + "字" * 300 for _ in range(20))
     bot.call(_send_direct(bot.app, 70010, long))
     got = fake.sent_to(70010)[2:]
-    assert len(got) >= 2 and all(len(m["text"]) <= render.TELEGRAM_LIMIT for m in got)
+    assert len(got) >= 2 and all(len(m["text"]) <= TELEGRAM_LIMIT for m in got)
 
 
 async def _send_direct(app, chat_id, text):
-    from bot.app import send_rasa_messages
-
-    await send_rasa_messages(app.bot, chat_id, [{"text": text}], app.bot_data)
+    await runtime(app).channel.deliver(str(chat_id), [{"text": text}])
 
 
 def test_rate_limit_is_friendly(tg):
@@ -235,13 +213,6 @@ def test_settings_from_env_require_token():
     assert s.rasa_url == "http://r:1" and s.digest_time is None and s.base_url == "https://api.telegram.org/bot"
 
 
-def test_bot_and_actions_sign_the_same_way():
-    from actions.services.security import sign as actions_sign
-    from bot.rasa import sign as bot_sign
-
-    assert actions_sign("k", "10001", "7") == bot_sign("k", "10001", "7")
-
-
 def test_webhook_mode_accepts_only_the_secret(tg, tmp_path):
     import httpx
 
@@ -252,7 +223,7 @@ def test_webhook_mode_accepts_only_the_secret(tg, tmp_path):
     settings = Settings(
         token=fake.token, api_base_url=fake.base_url, rasa_url=servers.rasa_url, digest_time=None,
         webhook_url=f"http://127.0.0.1:{port}", webhook_path="tg", webhook_secret_token="s3cret",
-        state_file=str(tmp_path / "state.pickle"),
+        state_db=str(tmp_path / "bot.db"),
     )
     hook = RunningBot(settings, webhook_port=port).start()
     try:
@@ -272,35 +243,13 @@ def test_webhook_mode_accepts_only_the_secret(tg, tmp_path):
         hook.stop()
 
 
-def test_slow_rasa_gets_a_still_working_notice_then_the_answer(tmp_path):
-    """A local HTTP server that answers the REST webhook after 2.5 s stands in for a slow Rasa."""
-    import threading as _threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+def test_slow_rasa_gets_a_still_working_notice_then_the_answer(tmp_path, slow_rasa):
+    from bot.relay import SLOW_REPLY
 
-    from bot.app import SLOW_REPLY
-
-    class SlowRasa(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server API
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            import time as _t
-
-            _t.sleep(2.5)
-            body = '[{"recipient_id": "1", "text": "华中钢铁集团有限公司 · 钻石客户"}]'.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowRasa)
-    _threading.Thread(target=server.serve_forever, daemon=True).start()
     fake = FakeTelegram().start()
     settings = Settings(
-        token=fake.token, api_base_url=fake.base_url, rasa_url=f"http://127.0.0.1:{server.server_port}",
-        slow_notice_after=1, rasa_timeout=10, digest_time=None, state_file=str(tmp_path / "s.pickle"),
+        token=fake.token, api_base_url=fake.base_url, rasa_url=slow_rasa,
+        slow_notice_after=1, rasa_timeout=10, digest_time=None, state_db=str(tmp_path / "bot.db"),
     )
     bot = RunningBot(settings).start()
     try:
@@ -311,4 +260,3 @@ def test_slow_rasa_gets_a_still_working_notice_then_the_answer(tmp_path):
     finally:
         bot.stop()
         fake.stop()
-        server.shutdown()

@@ -31,12 +31,20 @@ BILLING_MONTHS_LOADED = 24
 
 
 # ---------------------------------------------------------------- identity & access
+WECOM_PREFIX = "wecom:"
+
+
 def manager_by_sender(session: Session, sender_id: str) -> Manager | None:
-    if not sender_id:
+    """The sender Rasa sees names the channel: `wecom:<UserId>` for WeCom, the bare Telegram user
+    id for Telegram (so data bound before WeCom existed stays valid)."""
+    sender_id = str(sender_id or "")
+    if sender_id.startswith(WECOM_PREFIX):
+        column, value = Manager.wecom_user_id, sender_id[len(WECOM_PREFIX):]
+    else:
+        column, value = Manager.telegram_user_id, sender_id
+    if not value:
         return None
-    return session.execute(
-        select(Manager).where(Manager.telegram_user_id == str(sender_id))
-    ).scalar_one_or_none()
+    return session.execute(select(Manager).where(column == value)).scalar_one_or_none()
 
 
 def manager_by_code(session: Session, code: str) -> Manager | None:

@@ -52,6 +52,11 @@ def request_from(tracker: Tracker) -> Request:
     )
 
 
+def actor_of(sender: str) -> str:
+    """How an unbound sender appears in the audit log: tg:<id> for Telegram, wecom:<UserId> for WeCom."""
+    return sender if ":" in sender else f"tg:{sender}"
+
+
 def utterance_of(req: Request) -> Utterance:
     full = req.metadata.get("kam_full_text")
     text = full if isinstance(full, str) and full else req.text
@@ -119,9 +124,9 @@ def _run(req: Request, box: list) -> Reply:
     cmd: c.Command | None = None
     try:
         with session_scope() as session:
-            problem = security.check_request(req)
+            problem = security.check_request(session, req)
             if problem:
-                audit(session, f"tg:{req.sender}", "bad_signature", None, reason=problem)
+                audit(session, actor_of(req.sender), "bad_signature", None, reason=problem)
                 return Reply(security.REFUSAL)
             manager = manager_by_sender(session, req.sender)
             turn = Turn(session, manager, req.sender, req.today, req.now, req.slots)
@@ -132,7 +137,7 @@ def _run(req: Request, box: list) -> Reply:
             elif manager is None:
                 cmd = understand(utterance_of(req), context_of(req, "manager"), _NoNames())
                 if not isinstance(cmd, c.Bind):
-                    audit(session, f"tg:{req.sender}", "unbound", None, command=cmd.kind)
+                    audit(session, actor_of(req.sender), "unbound", None, command=cmd.kind)
                     box.append(cmd)
                     return common.unbound_reply()
             else:
