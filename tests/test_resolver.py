@@ -47,8 +47,8 @@ def test_found(index, text, expected, how):
 
 
 def test_single_prefix_match_is_confirmed_not_taken(index):
-    r = index.resolve("华中那家咋样", MINE)
-    assert r.status == "ambiguous" and r.ids == [1, 2] and r.how == "prefix"
+    r = index.resolve("华中那家咋样", MINE)  # the brand 华中 of two customers: never taken silently
+    assert r.status == "ambiguous" and r.ids == [1, 2] and r.weak
     r = index.resolve("江城农商怎么样", MINE)  # 江城 is the brand of 江城商业银行: weak, the caller confirms
     assert r.status == "found" and r.id == 3 and r.weak
 

@@ -318,8 +318,8 @@ class CustomerIndex:
         if not ids:
             return Resolution("not_found")
         visible = sorted(i for i in ids if can_see(self.entries[i]))
-        if not visible and how == "prefix":
-            return Resolution("not_found")  # a bare prefix of others' customers reveals nothing
+        if not visible and (how == "prefix" or weak):
+            return Resolution("not_found")  # a bare prefix or brand of others' customers reveals nothing
         if not visible:
             return Resolution("forbidden", [], matched, how, hidden_ids=sorted(ids), weak=weak)
         if len(visible) == 1 and how != "prefix":  # a bare prefix is never taken silently: ask
