@@ -46,6 +46,7 @@ TARGETS = {  # the issue's targets
     "note fields": 0.98,
 }
 EQUIVALENT = {("policy", "offer"), ("offer", "policy")}  # a discount asked in general: either answers it
+WRITE_KINDS = {"note", "edit", "followup_close", "followup_move", "followup_drop", "confirm"}
 CLEAN_KINDS = {"out_of_scope", "unclear", "help", "greet", "thanks", "goodbye"}
 
 
@@ -210,10 +211,8 @@ def run_set(name: str, parser: Parser, judge: Judge, results: dict) -> None:
             found.add(c_ok, f"「{item['text']}」 want {want} got {short(cmd)}")
         if exp.get("kind") == "lookup" and exp.get("aspect") and k_ok:
             aspect.add(getattr(cmd, "aspect", None) == exp["aspect"], f"「{item['text']}」 want {exp['aspect']} got {short(cmd)}")
-        if exp.get("kind") != "note" and wrote(reply):
-            wrong_writes.add(False, f"「{item['text']}」 {short(cmd)}")
-        elif exp.get("kind") != "note":
-            wrong_writes.add(True)
+        if exp.get("kind") not in WRITE_KINDS:
+            wrong_writes.add(not wrote(reply), f"「{item['text']}」 {short(cmd)}")
         if not r_ok and k_ok:
             results.setdefault(f"{name} reply facts", Score()).add(False, f"「{item['text']}」 {why}")
         elif k_ok:

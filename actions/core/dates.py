@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 _CN = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 WEEKDAYS = "一二三四五六日"
-_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5,
+_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
             "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
 _NUM = r"(?:\d{1,2}|[一二两三四五六七八九十]{1,3})"
 _RELATIVE_DAYS = {
@@ -31,7 +31,7 @@ _PATTERNS = [
     ("month_day", re.compile(rf"(下个?月|这个?月|本月|上个?月|明年|今年)?(?:({_NUM})\s*月份?)\s*({_NUM})\s*[日号]?")),
     ("rel_month_day", re.compile(rf"(下个?月|这个?月|本月|上个?月)\s*({_NUM})\s*[日号]")),
     ("month_part", re.compile(r"(下个?月|这个?月|本月|上个?月)?月?(底|末|初|中旬|中)")),
-    ("weekday", re.compile(r"(上上|下下|上|下|这|本)?(?:个)?(?:周|星期|礼拜)([一二三四五六日天末1-7])")),
+    ("weekday", re.compile(r"(上上|下下|上|下|这|本)?(?:个)?(?:周|星期|礼拜)([一二三四五六日天1-7])")),
     ("relative", re.compile("|".join(sorted(_RELATIVE_DAYS, key=len, reverse=True)))),
     ("after", re.compile(rf"({_NUM}|半)\s*(个工作日|天|日|周|个星期|个礼拜|星期|礼拜|个月)\s*(后|以后|之后|内|之内|以内)")),
     ("dotted", re.compile(r"(?<![\d.])(\d{1,2})[./](\d{1,2})(?![\d.]|\s*(?:万|元|块|%|折|个|倍|G|M|k|T|兆|亿))")),
@@ -165,7 +165,7 @@ def roll_forward(m: DateMention, today: date) -> date:
         return date(y, mo, min(m.day.day, calendar.monthrange(y, mo)[1]))
     if re.match(rf"{_NUM}\s*月", raw) or re.fullmatch(r"\d{1,2}[./]\d{1,2}", raw):
         return _safe(m.day.year + 1, m.day.month, m.day.day) or m.day.replace(year=m.day.year + 1, day=28)
-    if re.fullmatch(r"(这|本)?(个)?(周|星期|礼拜)[一二三四五六日天末1-7]", raw):
+    if re.fullmatch(r"(这|本)?(个)?(周|星期|礼拜)[一二三四五六日天1-7]", raw):
         return m.day + timedelta(days=7)  # a weekday of this week that has passed: the next one
     return m.day
 

@@ -24,12 +24,12 @@ SURNAMES = (
 )
 TITLES = (
     "总经理", "副总经理", "董事长", "副总", "总监", "总", "主任", "副主任", "科长", "处长", "局长", "副局长",
-    "部长", "经理", "院长", "校长", "书记", "主管", "工", "老板", "董", "局", "处",
+    "部长", "经理", "院长", "校长", "书记", "主管", "工", "老板", "董", "局", "处", "老师", "厂长", "行长", "所长",
 )
 COMPETITORS = ("移动", "联通", "广电")
 MET_BEFORE = re.compile(r"(见|拜访|访|和|跟|与|找|约|陪|同|及|、)[^，。,.!！?？\s]{0,8}$")
 SPOKE_AFTER = re.compile(r"^(说|讲|表示|反馈|透露|提到|同意|想|觉得|认为|嫌|要|希望|答应|问|对)")
-DECIDES_AFTER = re.compile(r"^(?!说|讲|表示)[^，。\s]{0,3}(拍板|审批|批准|批|决定|定夺|点头|签字|说了算)")
+DECIDES_AFTER = re.compile(r"^(?!说[^了]|讲|表示)[^，。\s]{0,3}(拍板|审批|批准|批|决定|定夺|点头|签字|说了算)")
 FOLLOW_CUES = re.compile(r"给|发|报|出|约|回复|答复|安排|准备|启动|跟进|再谈|再约|提交|开标|评估|演示|测速|解决|联系")
 CLAUSE_SPLIT = re.compile(r"[，。；;！!？?\n]|\s+")
 
@@ -50,6 +50,7 @@ class Person:
     role: str = ""
     known: bool = False  # matched to a CRM contact
     met: bool = True
+    verdict: tuple = (0, None)  # (how sure, met?) from the words around the mention
 
     def as_dict(self) -> dict:
         return {"name": self.name, "title": self.title, "role": self.role, "known": self.known}
@@ -106,7 +107,12 @@ def _pipeline() -> _Pipeline:
                 for t in TITLES:
                     jieba.add_word(t, freq=2000)
                 nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
-                phrases = {name.lower(): p.code for p in products() for name in (p.short, p.name, *p.aliases)}
+                phrases = {
+                    name.lower(): p.code
+                    for p in products()
+                    for name in (p.short, p.name, re.split(r"\s*[（(]", p.name)[0], *p.aliases)
+                    if name
+                }
                 pm = PhraseMatcher(nlp.vocab, attr="LOWER")
                 for alias, code in phrases.items():
                     pm.add(code, [nlp.make_doc(alias)])
@@ -156,8 +162,8 @@ def extract(
     covered: list[tuple[int, int]] = []
 
     def add_product(alias_text: str, code: str, start: int, end: int) -> None:
-        if any(s <= start and end <= e for s, e in covered):
-            return  # 专线 inside 城域网专线
+        if any(s < end and start < e for s, e in covered):
+            return  # 专线 inside 城域网专线; 上云 overlapping 云桌面 (上云桌面)
         covered.append((start, end))
         if alias_text == GENERIC_LINE:
             held = [c for c in LINE_PRODUCTS if c in held_products]
@@ -188,7 +194,7 @@ def extract(
     def add_person(start: int, end: int, person: Person) -> None:
         if any(s < end and start < e for s, e in taken):
             return
-        person.met = _met(text, start, end, bool([p for p in people if p.met]))
+        person.verdict = _verdict(text, start, end)
         taken.append((start, end))
         people.append(person)
         positions[id(person)] = start
@@ -202,20 +208,25 @@ def extract(
     # Character fallback: jieba may glue a surname to the previous word (信息科王 / 科长).
     for m in re.finditer(f"[{SURNAMES}](?:{TITLE_RE})", text):
         candidates.append((m.start(), m.end()))
+    # 小刘, 老王: colleagues of the customer named the way everyone calls them.
+    for m in re.finditer(f"[小老][{SURNAMES}]", text):
+        if not NOT_A_NICKNAME.match(text, m.start()) and not any(s <= m.start() < e for s, e in candidates):
+            candidates.append((m.start(), m.end()))
     for start, end in sorted(set(candidates)):
         mention = text[start:end]
         title = mention[1:]
         if any(s <= start < e for s, e in taken):
             continue
-        if start > 0 and text[start - 1] in SURNAMES:
+        if start > 0 and text[start - 1] in SURNAMES and mention[0] not in "小老":
             continue  # part of a longer name such as 冯敏主任 — handled by known contacts or skipped
         match = _match_contact(mention, contacts)
         if match:
             add_person(start, end, Person(match.name, match.title, match.role, True))
         else:
-            add_person(start, end, Person(mention, title, "", False))
+            add_person(start, end, Person(mention, "" if mention[0] in "小老" else title, "", False))
 
     people.sort(key=lambda p: positions[id(p)])  # in the order the note names them
+    _decide_met(people)
     met = [p for p in people if p.met]
     mentioned = [p for p in people if not p.met]
 
@@ -248,30 +259,59 @@ def extract(
 NOT_MET_BEFORE = re.compile(r"(没|未|没能|没有)(见|碰|遇|约)(到|上|着|成)?\s*$|见不到\s*$|(听说|据说|转告|下次约|再约|要约|准备约|打算约|想约|约一下|让我找|通过)[^，。,;；]{0,4}$")
 NOT_MET_AFTER = re.compile(
     r"^[^，。,;；]{0,10}?(不在|没在|没来|没到|出差|外出|请假|休假|在外地|在开会|开会没|开会去了|去开会|临时有会|没空|没时间|没见上|没见到|没见着|没碰上|没碰到|"
-    r"没见成|没约上|联系不上|没露面|没能见|见不上|没见)"
+    r"没见成|没约上|联系不上|没露面|没能见|见不上|没见|没参加|缺席|没出席|没到场|都没来|调走|不露面|去外地|在外地)"
 )
+NOT_A_NICKNAME = re.compile(r"小于|小白|小龙虾|小金库|小石子|小方向|小江湖|老白干|老江湖|老黄历|老毛病|老方法|老地方|老万年|老龙头|老石头|小高层|老高层")
+MET_AFTER = re.compile(r"都见(了|到了|着了|过了)|都在|也在|在场|一起见|都来了|也来了|见上了|见到了|终于见|(今天|上午|下午|刚)?见了|见过了|陪同|一起(吃|聊|谈|开)")
 CONTINUES = re.compile(r"^\s*(他|她|人|结果|但|可|不过|可惜|却|而)")
 
 
-def _met(text: str, start: int, end: int, someone_met: bool) -> bool:
-    clause_start = max(text.rfind(ch, 0, start) for ch in "，。,;；！!？?\n ") + 1
+def _verdict(text: str, start: int, end: int) -> tuple[int, bool | None]:
+    """(how sure, met?) from the words around one mention: 3 an explicit "not met" (不在, 没见到,
+    听说), 2 explicit evidence (见了X, X说, X也在; X拍板 = not met), 1 the note opens with the person,
+    0 nothing said (decided by _decide_met)."""
+    clause_start = max(text.rfind(ch, 0, start) for ch in "，。,;；！!？?\n ：:、") + 1
     before = text[clause_start:start]
     after = text[end:]
     nxt = CLAUSE_SPLIT.split(after, maxsplit=1)
     this_rest = nxt[0] if nxt else ""
     follow = after[len(this_rest):].lstrip("，。,;；！!？? \n")
     next_clause = CLAUSE_SPLIT.split(follow, maxsplit=1)[0] if CONTINUES.match(follow) else ""
-    if SPOKE_AFTER.match(after) and not NOT_MET_AFTER.match(after[:3]):
-        return True  # 周主任说 …
-    if NOT_MET_BEFORE.search(before) or NOT_MET_AFTER.search(this_rest) or NOT_MET_AFTER.search(next_clause):
-        return False
+    if NOT_MET_BEFORE.search(before):
+        return 3, False
+    if SPOKE_AFTER.match(after) and not DECIDES_AFTER.match(after):
+        return 2, True  # 韩主任说领导出差了: the one who speaks was met
+    neg = NOT_MET_AFTER.search(this_rest)
+    pos = MET_AFTER.search(this_rest)
+    if neg and not (pos and pos.start() < neg.start()):
+        return 3, False
     if DECIDES_AFTER.search(after[:8]) and not MET_BEFORE.search(before):
-        return False  # 王总拍板了: decides, was not met
-    if MET_BEFORE.search(before):
-        return True
-    if start <= 3 or clause_start == start and before == "":
-        return True if start <= 3 else not someone_met
-    return not someone_met  # the first person named is usually the one met
+        return 2, False  # 王总拍板了: decides, was not met
+    if not pos and NOT_MET_AFTER.search(next_clause):
+        return 3, False  # 约了张总 结果她开会没见上
+    if pos or MET_BEFORE.search(before):
+        return 2, True
+    if start <= 3:
+        return 1, True
+    return 0, None
+
+
+def _decide_met(people: list) -> None:
+    """One verdict per person over all their mentions (the surest wins; an explicit "not met" beats
+    "met" at the same certainty); someone nothing is said about counts as met only if nobody else is
+    (the first person named is usually the one met)."""
+    best: dict[str, tuple[int, bool | None]] = {}
+    for p in people:
+        strength, met = p.verdict
+        old = best.get(p.name)
+        if old is None or strength > old[0] or (strength == old[0] and met is False):
+            best[p.name] = (strength, met)
+    anyone = any(v[1] for v in best.values())
+    for p in people:
+        strength, met = best[p.name]
+        p.met = met if met is not None else not anyone
+        if met is None and not anyone:
+            anyone = True
 
 
 def _match_contact(mention: str, contacts: Sequence[ContactFact]) -> ContactFact | None:
@@ -315,6 +355,8 @@ MANAGER_VERBS = re.compile(
     r"给|发|报|出|提交|准备|安排|约|带|送|拿|做|写|整理|跟进|回访|演示|测|上门|过去|再去|联系|协调|申请|落实|确认|催|对接|"
     r"回复|答复|沟通|处理|解决|办|启动|交|补|改|调|开通|装|签"
 )
+VISIT_WORDS = re.compile(r"去|见|拜访|走访|聊|谈|开会|吃饭|碰|来|到|访|约|陪|汇报|演示|上门")
+NEGATED = re.compile(r"没|不|别|未")
 DONE_ALREADY = re.compile(r"(发|给|报|约|交|送|办|做)(了|过)")
 
 
@@ -350,12 +392,17 @@ def _pick_dates(text: str, mentions: list[DateMention], today: date):
         clause = text[a:b]
         after = text[m.end : m.end + 8]
         future_cue = after.lstrip().startswith("再") or bool(FOLLOW_CUES.match(after.lstrip("再")))
-        if m.day <= today and not m.before and not (m.day < today and future_cue) and not (m.day == today and future_cue):
-            if visit_date == today:
-                visit_date = m.day
+        side = _side(clause)
+        if m.day <= today and not m.before and side != "manager" and not (m.day < today and future_cue) and not (m.day == today and future_cue):
+            if visit_date == today and (m.start <= 4 or VISIT_WORDS.search(clause)):
+                visit_date = m.day  # 昨天去了华钢; not 合同昨天到期
             continue
-        day = roll_forward(m, today)
-        candidates.append((_side(clause), DateMention(m.text, m.start, m.end, day, m.before), clause))
+        day = roll_forward(m, today) if m.day >= today or m.before or side == "manager" else m.day
+        if day < today:
+            day = roll_forward(m, today)
+        if day < today or (day == today and not m.before):
+            continue  # done today is not a follow-up (我今天让后台查)
+        candidates.append((side, DateMention(m.text, m.start, m.end, day, m.before), clause))
     for wanted in ("manager", "neither"):
         for side, m, clause in candidates:
             if side == wanted:
@@ -380,7 +427,8 @@ def _next_step(text: str, follow: DateMention | None, clause: str) -> str:
             own = CLAUSE_SPLIT.split(text[: follow.start].rstrip())[-1]
         return _tidy(own)
     for c in reversed([c for c in CLAUSE_SPLIT.split(text) if c]):
-        if _side(c) == "manager" and FOLLOW_CUES.search(c) and not DONE_ALREADY.search(c) and not find_dates(c, date.today()):
+        if (_side(c) == "manager" and FOLLOW_CUES.search(c) and not DONE_ALREADY.search(c) and not NEGATED.search(c)
+                and not find_dates(c, date.today())):
             return _tidy(c)
     return ""
 

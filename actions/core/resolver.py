@@ -141,7 +141,7 @@ def variants(name: str, aliases: Iterable[str]) -> dict[str, int]:
             continue
         for base in {core, _strip_place(core)} - {""}:
             for form in {base} | _brands(base) | _shortened(base):
-                if form not in ORG_TYPES and not form.isdigit():
+                if form not in ORG_TYPES and not form.isdigit() and form.rstrip("市县区省") not in PLACES:
                     put(form, DERIVED if len(form) >= 3 else WEAK)
         place = core[: len(core) - len(_strip_place(core))] if _strip_place(core) else ""
         if place:

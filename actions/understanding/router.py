@@ -259,7 +259,7 @@ class Router:
         s, u, ctx = self.s, self.u, self.ctx
         t = s.text
         for step in (
-            self.bind, self.answers, self.out_of_scope, self.edit, self.follow_up_change, self.note,
+            self.bind, self.answers, self.out_of_scope, self.classifier_out_of_scope, self.edit, self.follow_up_change, self.note,
             self.small_talk, self.person, self.portfolio, self.policy, self.about_customer, self.general,
         ):
             cmd = step()
@@ -333,14 +333,29 @@ class Router:
             return None  # "武当山旅游公司最近怎么样": a company nobody has, not a trip
         return c.OutOfScope()
 
+    def classifier_out_of_scope(self) -> c.Command | None:
+        """The classifier is sure it is not work, and nothing in the text says it is (no customer or
+        contact named, no CRM word, no product)."""
+        s = self.s
+        top, conf = self.u.top
+        if top != "out_of_scope" or conf < 0.6:
+            return None
+        if self.ref.status in ("found", "ambiguous") or s.contacts or s.crm_words or s.product:
+            return None
+        if self.ref.status == "unknown" and _STRONG_ORG.search(self.ref.typed):
+            return None
+        if (s.pronoun or self.ctx.customer_id) and s.aspects and len(s.rest) <= 12:
+            return None  # "他们合同呢": a short follow-up question
+        return c.OutOfScope()
+
     # 4 ---------------------------------------------------------- corrections to a note
     def edit(self) -> c.Command | None:
         s, ctx = self.s, self.ctx
         pending = _parsed(ctx.pending_note)
         if not s.has("edit", "delete") and not (pending and _NOT_MET_EDIT.search(s.text)):
             return None
-        if s.has("close", "move", "drop") and not pending and not s.has("note_ref"):
-            return None  # "华钢那个跟进改到周五" is a follow-up move
+        if s.has("close", "move", "drop") and not pending and (not s.has("note_ref") or "跟进" in s.text):
+            return None  # "华钢那个跟进改到周五" is a follow-up move; "那条跟进删了" a drop
         if not pending and not ctx.pending_edit:
             refers = s.has("note_ref") or re.search(r"拜访|记录|刚才|刚刚|上一条|见的|人名|名字|日期|跟进(时间|日期)|下一步|见到的", s.text)
             if not refers:
@@ -392,7 +407,7 @@ class Router:
             return None
         if s.question and s.note_score < 3:
             return None
-        if _FUTURE_VISIT.search(s.text) and not _PAST_VISIT.search(s.text):
+        if (_FUTURE_VISIT.search(s.text) or _BRIEF_ASK.search(s.text)) and not _PAST_VISIT.search(s.text):
             return None  # "明天去华钢 帮我准备一下", "下午要见马总 给我过一遍": a visit to come, not a note
         business = (
             self.ref.status in ("found", "ambiguous", "unknown") or s.person_title or s.product or s.crm_words
@@ -451,9 +466,11 @@ class Router:
         if s.pronoun and not s.has("portfolio"):
             return None
         if not (listing and (filters or re.search(r"我的客户|客户(有哪些|列表|清单|名单)|所有客户|全部客户", s.text))):
-            if not (filters and s.warnings and re.search(r"哪|谁|几|多少|有没有|列|都", s.text)):
+            if not (filters and s.warnings and re.search(r"哪些|哪几|哪家|几个|几家|多少个|多少家|有谁|都有|列|有没有客户", s.text)):
+                if re.search(r"我.{0,4}(管|有|负责|手上|手里).{0,4}(多少|几)(个|家)?客户|客户.{0,3}(一共|总共).{0,3}(多少|几)", s.text):
+                    return c.Portfolio(count=True)
                 return None
-        if s.has("policy") and not s.has("portfolio"):
+        if s.has("policy") and not re.search(r"我的客户|我手上|手里|名下|哪些|哪几|列|有几个|有多少个", s.text):
             return None
         if set(s.warnings) <= {"competitor", "any"} and not (s.tier or s.stage or s.industry or s.team_member) and "客户" not in s.rest:
             if not re.search(r"我的|我手|名下|哪些|哪几", s.rest) or "any" not in s.warnings:
@@ -483,7 +500,7 @@ class Router:
     # 10 --------------------------------------------------------- the rules themselves
     def policy(self) -> c.Command | None:
         s = self.s
-        if self.ref.status in ("found", "ambiguous") or s.pronoun:
+        if self.ref.status in ("found", "ambiguous", "unknown") or s.pronoun:
             return None
         t = s.rest
         named_stage = re.search(r"获取期|提升期|成熟期|衰退期|离网期|生命周期", t)
@@ -491,7 +508,7 @@ class Router:
             if re.search(r"谁(来)?批|谁(来)?审批|谁能批|审批|权限|能批多少|要谁批|谁说了算|归谁|级别批", t):
                 return c.Policy("discount_authority", discount=s.discount)
             return None
-        if s.amount is not None and re.search(r"级别|档|等级|算|属于|什么客户|啥客户|哪类|哪一级|几级", t):
+        if s.amount is not None and re.search(r"级别|档|等级|算|属于|什么客户|啥客户|哪类|哪一级|几级|钻石|翡翠|白金|宝石|黄金|水晶", t):
             return c.Policy("spend_to_tier", amount=s.amount)
         if not (s.has("policy") or named_stage or (s.tier and re.search(r"什么|啥|哪些|怎么|多少|吗|标准", t))):
             return None
@@ -528,7 +545,7 @@ class Router:
             return c.Spin(ref, role, s.contacts[0][0] if s.contacts else "")
         if s.has("fabe") and (s.product or not s.has("offer")):
             return c.Fabe(ref, s.product, s.industry)
-        if s.discount is not None or s.has("discount_q") or (s.has("offer") and (not s.aspects or set(s.aspects) <= {"contract", "overview", "spend"})):
+        if s.discount is not None or s.has("discount_q") or (s.has("offer") and (not s.aspects or set(s.aspects) <= {"contract", "overview", "spend", "risks"})):
             return c.Offer(ref, discount=s.discount)
         if s.has("visits") and self._aspect() in (None, "overview", "last_visit"):
             return c.ListVisits(ref, period_in(s.text, u.today))
@@ -576,7 +593,9 @@ class Router:
         """A question about the conversation's customer that names none (联系人呢, 合同几号到期)."""
         s = self.s
         if not self.ctx.customer_id:
-            return bool(self._aspect() and self._aspect() != "overview" and (s.question or len(s.rest) <= 12)) and not s.has("portfolio")
+            aspect = self._aspect()
+            single = aspect in ("contacts", "last_visit", "person", "products")  # about one customer, whatever the list words
+            return bool(aspect in NAMELESS_ASPECTS and (s.question or len(s.rest) <= 12) and (single or not s.has("portfolio")))
         if s.has("portfolio") and not s.pronoun:
             return False
         if s.tier and not s.pronoun:
@@ -594,7 +613,7 @@ class Router:
         if "person_q" in s.aspects and s.contacts:
             return "person"
         if "person_q" in s.aspects and not s.contacts:
-            return "contacts" if re.search(r"院长|局长|老板|总经理|董事长|行长|校长|主任|经理|总|领导|cio|cto|决策", s.rest) or self.ref.status != "unknown" else "person"
+            return "person" if lx.PERSON_TITLE.search(s.rest) else "contacts"
         if "last_visit" in order and "contract" in order and re.search(r"上次|上回", s.rest):
             return "last_visit"
         if not order:
@@ -637,11 +656,27 @@ class Router:
             return c.Confirm() if top == "affirm" else c.Cancel()
         if not (s.crm_words or s.aspects or s.tier or s.stage or s.product):
             return c.OutOfScope()
-        if top == "my_followups" and conf >= 0.6:
-            return c.FollowUps()
+        if conf >= 0.5:  # the rules found nothing definite: the classifier's intent, with safe defaults
+            about = self.context_ref()
+            fallback = {
+                "my_followups": lambda: c.FollowUps(),
+                "list_visits": lambda: c.ListVisits(c.NO_CUSTOMER, period_in(s.text, u.today)),
+                "portfolio_alerts": lambda: c.Portfolio(warning="any"),
+                "tier_policy": lambda: c.Policy(),
+                "fabe_pitch": lambda: c.Fabe(about, s.product),
+                "spin_questions": lambda: c.Spin(about),
+                "visit_brief": lambda: c.Brief(about),
+                "bundle_offer": lambda: c.Offer(about if self.ctx.customer_id else c.NO_CUSTOMER),
+                "customer_status": lambda: c.LookUp(about, self._aspect() or "overview"),
+            }.get(top)
+            if fallback is not None:
+                return fallback()
         return c.Unclear()
 
 
+# Aspects that make a question about "the customer" even without a name (合同几号到期, 关键人有谁);
+# spend or "how is it" alone could be anything (华为今年营收多少).
+NAMELESS_ASPECTS = ("contract", "contacts", "last_visit", "tier", "stage", "risks", "tickets", "products", "person")
 _INTENT_TO_KIND = {
     "customer_status": "lookup", "visit_brief": "brief", "fabe_pitch": "fabe", "spin_questions": "spin",
     "bundle_offer": "offer", "list_visits": "visits", "log_visit": "note",
@@ -658,7 +693,8 @@ _AROUND = re.compile(
     r"有没有|是不是|还|[，。！？,.!?\s、Ⓒ]"
 )
 # An organisation-like name with one of these endings is about a customer even beside everyday words.
-_FUTURE_VISIT = re.compile(r"(明天|明早|后天|下周|待会|一会|等下|等会|马上|准备|打算|要|将|下午要|上午要|晚上要)(去|见|拜访|过去)|去之前|见之前|拜访前|见面前")
+_FUTURE_VISIT = re.compile(r"(明天|明早|后天|下周.?|周.|待会|一会|等下|等会|马上|准备|打算|要|将|下午要|上午要|晚上要)(去|见|拜访|过去)|去之前|见之前|拜访前|见面前")
+_BRIEF_ASK = re.compile(r"帮我准备|准备一下|准备下|给我(个|一个)?简报|梳理|过一遍|理一理|理一下")
 _PAST_VISIT = re.compile(r"见了|见完|刚见|刚从|拜访了|拜访完|去了|聊了|谈了|刚才|刚刚")
 _BEFORE_VISIT = re.compile(r"去之前|见之前|拜访前|去前|见前|出发前|上门前|见面前|临行前|准备|简报|梳理|过一遍|功课")
 _STRONG_ORG = re.compile(r"公司|集团|股份|有限|商行|农商行|分局|管委会|委员会|营业部|事务所")
