@@ -285,6 +285,8 @@ class Router:
         waiting = ctx.pending_edit or _parsed(ctx.pending_note)
         if lx.RETRY.match(t):
             return c.Retry()
+        if t in ("撤销", "撤回", "undo", "撤销刚才", "恢复", "撤销刚才的", "撤销一下") and ctx.last.get("undo") and not waiting:
+            return c.Undo()
         if lx.YES.match(t) or (waiting and re.fullmatch(r"(好的?|可以|行|对|没问题|ok)?(保存|存|确认)(吧|一下)?", t)):
             return c.Confirm()
         if lx.NO.match(t):
@@ -294,8 +296,6 @@ class Router:
                 return c.Cancel()
             if re.search(r"保存|存上|存吧|存一下|存了吧|确认|没问题|就这样", t) and not re.search(r"不|别|没存", t):
                 return c.Confirm()
-        if t in ("撤销", "撤回", "undo", "撤销刚才", "恢复"):
-            return c.Undo()
         note = ctx.pending_note
         if note and note.get("unparsed") and self.ref.status in ("found", "ambiguous") and len(s.rest.replace(MASK, "")) <= 4:
             # "这条记录是哪个客户的？" answered with a name
@@ -380,8 +380,8 @@ class Router:
         )
         if not refers:
             return None
-        visit_id = self.ctx.last.get("visit_id")
         ref = self.ref if self.ref.status != "none" else c.NO_CUSTOMER
+        visit_id = self.ctx.last.get("visit_id") if ref.status == "none" else None  # the one in focus, unless a customer is named
         if s.has("drop"):
             reason = re.sub(r"^.*?(不用跟了|不跟了|不用跟进|取消跟进|不做了|黄了|放弃了?)[，,。\s]*", "", self.text).strip()
             return c.DropFollowUp(ref, visit_id, reason[:60])
