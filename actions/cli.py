@@ -80,17 +80,38 @@ def cmd_demo(args) -> int:
 
 def cmd_import(args) -> int:
     from actions.db import migrate
-    from actions.db.session import session_scope
+    from actions.db.session import session_factory, session_scope
     from actions.db.transfer import ImportFailure, import_tables, read_source
 
     migrate.upgrade()
     try:
         tables = read_source(Path(args.path))
-        with session_scope() as s:
-            counts = import_tables(s, tables, replace=args.replace)
+        if args.dry_run:
+            with session_factory()() as s:
+                try:
+                    report = import_tables(s, tables, replace=args.replace)
+                finally:
+                    s.rollback()  # a preview: nothing is written
+        else:
+            with session_scope() as s:
+                report = import_tables(s, tables, replace=args.replace)
     except ImportFailure as e:
         return _fail(f"{e}。没有导入任何数据，数据库保持原样。")
-    _print_counts("导入完成", counts)
+    if args.dry_run:
+        print("预演（--dry-run）：下面是导入会做的改动，数据库没有任何改动。")
+        if report.replaced:
+            print("会先清空全部客户数据（--replace），再导入下面的行。")
+        for row in report.changed:
+            print(row.describe())
+        for row in report.rows:
+            if row.status == "跳过":
+                print(row.describe())
+        unchanged = sum(1 for r in report.rows if r.status == "未变")
+        if unchanged:
+            print(f"另有 {unchanged} 行与数据库一致，不会改动。")
+        _print_counts("合计（预演）", report.counts)
+        return 0
+    _print_counts("导入完成", report.counts)
     return 0
 
 
@@ -276,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("import", help="导入 CSV 文件夹或 .xlsx 工作簿（全部成功或全部不导入）")
     sp.add_argument("path")
     sp.add_argument("--replace", action="store_true", help="先清空客户数据再导入")
+    sp.add_argument("--dry-run", action="store_true", help="只预演：逐行列出会改什么，不改数据库")
     sp.set_defaults(func=cmd_import)
 
     sp = sub.add_parser("export", help="导出一张表（CSV，或 --out x.xlsx）；all 导出全部")
