@@ -226,10 +226,17 @@ def _start_servers():
     rasa_port, actions_port = _ports()
     servers = Servers(model, rasa_port, actions_port)
     servers.stop_on_signals()
-    print(f">> 启动动作服务器（端口 {actions_port}）", flush=True)
+    interface = os.environ.get("ACTIONS_INTERFACE", "127.0.0.1")
+    print(f">> 启动动作服务器（{interface}:{actions_port}）", flush=True)
     servers.start_actions()
-    print(f">> 启动 Rasa（端口 {rasa_port}，加载模型约需半分钟）", flush=True)
+    print(f">> 启动 Rasa（127.0.0.1:{rasa_port}，加载模型约需半分钟）", flush=True)
     servers.start_rasa()
+    if os.environ.get("RASA_AUTH_TOKEN"):
+        print(">> Rasa 的 HTTP 接口（/conversations/…）需要 RASA_AUTH_TOKEN", flush=True)
+    else:
+        print(f">> Rasa 的 HTTP 接口（/conversations/…）需要令牌：见 {servers.var_dir / 'rasa_auth_token'}"
+              "（仅本用户可读）", flush=True)
+    print(f">> 对话保存在 {servers.env['KAM_TRACKER_DB']}，重启不丢", flush=True)
     return servers
 
 
@@ -255,18 +262,20 @@ def cmd_run(args) -> int:
     from actions.ops import ROOT, Servers, ensure_model
 
     model = ensure_model(quiet=True)
-    _, actions_port = _ports()
-    servers = Servers(model, actions_port=actions_port, log_dir=ROOT / "var" / "log")
+    rasa_port, actions_port = _ports()
+    servers = Servers(model, rasa_port, actions_port, log_dir=ROOT / "var" / "log")
     servers.stop_on_signals()
     print(f">> 启动动作服务器（端口 {actions_port}，日志 var/log/actions.log）", flush=True)
     servers.start_actions()
+    servers.supervise()  # a crashed action server comes back by itself
     sender = os.environ.get("KAM_SHELL_SENDER", DEMO_TELEGRAM_ID)
     print(">> 启动对话（加载模型约需半分钟）。你现在是演示客户经理李强。")
     print("   试试：华中钢铁最近怎么样 / 明天去华钢帮我准备一下 / 我的客户有哪些风险   输入 /stop 退出")
     try:
+        # actions.rasa_launcher adds --auth-token (RASA_AUTH_TOKEN) and --interface 127.0.0.1.
         return subprocess.call(
             [sys.executable, "-m", "actions.rasa_launcher", "shell", "--model", str(model), "--endpoints",
-             "endpoints.yml", "--conversation-id", sender, "--quiet"],
+             "endpoints.yml", "--port", str(rasa_port), "--conversation-id", sender, "--quiet"],
             cwd=ROOT, env=servers.env,
         )
     except KeyboardInterrupt:
