@@ -107,6 +107,13 @@ def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) ->
     raise TimeoutError(f"等待 {url} 超时（{timeout:.0f} 秒）")
 
 
+def private_file(path: Path) -> None:
+    """Create an empty file only its owner can read (SQLite keeps the mode for the file and its journal)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def auth_token(var_dir: Path) -> str:
     """RASA_AUTH_TOKEN when set; otherwise a random token kept in var/rasa_auth_token (mode 600)."""
     token = os.environ.get("RASA_AUTH_TOKEN")
@@ -134,7 +141,8 @@ class Servers:
       clients (the bot) as RASA_AUTH_TOKEN; the REST channel needs none.
     - Conversations live in Rasa's SQL tracker store: a SQLite file (KAM_TRACKER_DB, default
       var/tracker.db) with endpoints.yml, PostgreSQL with deploy/endpoints.yml.
-    - `supervise()` restarts a process that dies, with back-off (1, 2, 4 … 60 s), and says so.
+    - `supervise()` restarts a process that dies, with back-off (1, 2, 4 … 60 s), and says so;
+      a process stopped on purpose (stop_rasa(), stop_actions()) stays stopped until started again.
     """
 
     NAMES = {"actions": "动作服务器", "rasa": "Rasa", "bot": "机器人"}
@@ -155,6 +163,7 @@ class Servers:
         self.env = rasa_env(ACTION_SERVER_URL=f"http://127.0.0.1:{actions_port}/webhook")
         self.env.setdefault("KAM_TRACKER_DB", str(self.var_dir / "tracker.db"))
         self.env.update(env or {})
+        private_file(Path(self.env["KAM_TRACKER_DB"]))  # it holds every message text
         self.auth_token = self.env.get("RASA_AUTH_TOKEN") or auth_token(self.var_dir)
         self.env["RASA_AUTH_TOKEN"] = self.auth_token
         self.log_dir = log_dir
@@ -163,6 +172,8 @@ class Servers:
         self.rasa: subprocess.Popen | None = None
         self.bot: subprocess.Popen | None = None
         self.restarts: dict[str, int] = {}
+        self._commands: dict[str, list[str]] = {}
+        self._held: set[str] = set()  # stopped on purpose: not restarted
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
@@ -186,8 +197,9 @@ class Servers:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             out = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
         with self._lock:
-            if self._stopping.is_set():
-                raise RuntimeError("正在停止")
+            if self._stopping.is_set() or name in self._held:
+                raise RuntimeError(f"{self.NAMES.get(name, name)}已被要求停止")
+            self._commands[name] = cmd
             proc = subprocess.Popen(
                 cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None,
                 start_new_session=True,
@@ -198,12 +210,20 @@ class Servers:
         return proc
 
     def start_actions(self, timeout: float = 120) -> None:
+        self._held.discard("actions")
+        self._start_actions(timeout)
+
+    def _start_actions(self, timeout: float = 120) -> None:
         proc = self._popen(
             "actions", [sys.executable, "-m", "actions.action_server", "--port", str(self.actions_port)]
         )
         wait_http(f"http://127.0.0.1:{self.actions_port}/health", timeout, proc)
 
     def start_rasa(self, timeout: float = 240) -> None:
+        self._held.discard("rasa")
+        self._start_rasa(timeout)
+
+    def _start_rasa(self, timeout: float = 240) -> None:
         # actions.rasa_launcher turns RASA_AUTH_TOKEN (in self.env) into --auth-token.
         proc = self._popen(
             "rasa",
@@ -238,7 +258,7 @@ class Servers:
     def start_bot(self) -> None:
         """The Telegram front end (python -m bot), relaying to this Rasa server."""
         self.env["RASA_URL"] = self.rasa_url
-        self._popen("bot", [sys.executable, "-m", "bot"])
+        self.bot = self._popen("bot", [sys.executable, "-m", "bot"])
 
     def start(self) -> Servers:
         self.start_actions()
@@ -246,8 +266,13 @@ class Servers:
         return self
 
     # ------------------------------------------------------------ supervision
-    def _starter(self, name: str):
-        return {"actions": self.start_actions, "rasa": self.start_rasa, "bot": self.start_bot}[name]
+    def _restart(self, name: str) -> None:
+        if name == "actions":
+            self._start_actions()
+        elif name == "rasa":
+            self._start_rasa()
+        else:  # the bot: the same command line as before
+            self._popen(name, self._commands[name])
 
     def supervise(self, poll: float = 0.5) -> None:
         """Restart whatever dies, in a background thread, until stop()."""
@@ -262,7 +287,7 @@ class Servers:
         while not self._stopping.wait(poll):
             for name, label in self.NAMES.items():
                 proc = getattr(self, name)
-                if proc is None or proc.poll() is None or self._stopping.is_set():
+                if proc is None or proc.poll() is None or self._stopping.is_set() or name in self._held:
                     continue
                 if time.monotonic() - started[name] > 60:
                     failures[name] = 0  # it had been running fine: start again from a short delay
@@ -271,11 +296,15 @@ class Servers:
                 self.say(f"{label}意外退出（退出码 {proc.returncode}），{delay} 秒后第 {failures[name]} 次重启")
                 if self._stopping.wait(delay):
                     return
+                if name in self._held:
+                    continue
                 try:
-                    self._starter(name)()
+                    self._restart(name)
                 except Exception as e:  # noqa: BLE001 - keep trying, with a longer delay
                     if self._stopping.is_set():
                         return
+                    if name in self._held:
+                        continue
                     self.say(f"{label}重启失败：{type(e).__name__}: {e}")
                     continue
                 finally:
@@ -297,11 +326,18 @@ class Servers:
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
 
+    def _hold_and_stop(self, name: str) -> None:
+        with self._lock:
+            self._held.add(name)
+        self._stop(getattr(self, name))
+
     def stop_rasa(self) -> None:
-        self._stop(self.rasa)
+        """Stop Rasa on purpose: it is not restarted until start_rasa()."""
+        self._hold_and_stop("rasa")
 
     def stop_actions(self) -> None:
-        self._stop(self.actions)
+        """Stop the action server on purpose: it is not restarted until start_actions()."""
+        self._hold_and_stop("actions")
 
     def stop(self) -> None:
         with self._lock:

@@ -145,8 +145,22 @@ def server_args(args: list[str]) -> list[str]:
     return args
 
 
+def default_tracker_db() -> None:
+    """endpoints.yml keeps conversations in KAM_TRACKER_DB; default var/tracker.db of this checkout."""
+    from pathlib import Path
+
+    from actions.ops import private_file
+
+    if not os.environ.get("KAM_TRACKER_DB"):
+        var = Path(__file__).resolve().parents[1] / "var"
+        var.mkdir(exist_ok=True)
+        os.environ["KAM_TRACKER_DB"] = str(var / "tracker.db")
+    private_file(Path(os.environ["KAM_TRACKER_DB"]))
+
+
 def main(argv: list[str] | None = None) -> None:
     args = server_args(list(sys.argv[1:] if argv is None else argv))
+    default_tracker_db()
     install_fast_action_validation()
     install_event_type_cache()
     install_action_failure_reply()

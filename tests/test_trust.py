@@ -89,8 +89,11 @@ def test_refused_event_changes_nothing_and_the_token_works(stack):
     assert say(servers, sender, "华中钢铁最近怎么样").startswith("华中钢铁集团有限公司")
 
 
-def test_generated_token_is_kept_private_in_var(stack):
+def test_token_and_conversations_are_private_files_in_var(stack):
     servers, _ = stack
+    tracker_db = servers.var_dir / "tracker.db"  # every message text lives here
+    assert servers.env["KAM_TRACKER_DB"] == str(tracker_db) and tracker_db.stat().st_size > 0
+    assert stat.S_IMODE(tracker_db.stat().st_mode) == 0o600
     if os.environ.get("RASA_AUTH_TOKEN"):
         pytest.skip("RASA_AUTH_TOKEN is set: no token file is written")
     path = servers.var_dir / "rasa_auth_token"
