@@ -281,7 +281,7 @@ def cmd_run(args) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        servers.stop()
+        servers.stop_for_good()
 
 
 # ---------------------------------------------------------------- parser

@@ -351,6 +351,14 @@ class Servers:
             self._stop(self.actions)
             self._stop(self.bot)
 
+    def stop_for_good(self) -> None:
+        """stop(), deaf to further Ctrl-C/SIGTERM: a second signal (an impatient Ctrl-C, `timeout`
+        signalling both the process and its group) must not leave the children running."""
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(sig, signal.SIG_IGN)
+        self.stop()
+
     def wait(self) -> int:
         """Foreground mode: supervise (restart what dies) until Ctrl-C or a signal, then stop all."""
         self.supervise()
@@ -361,4 +369,4 @@ class Servers:
             print("\n>> 正在停止……", flush=True)
             return 0
         finally:
-            self.stop()
+            self.stop_for_good()
