@@ -80,17 +80,38 @@ def cmd_demo(args) -> int:
 
 def cmd_import(args) -> int:
     from actions.db import migrate
-    from actions.db.session import session_scope
+    from actions.db.session import session_factory, session_scope
     from actions.db.transfer import ImportFailure, import_tables, read_source
 
     migrate.upgrade()
     try:
         tables = read_source(Path(args.path))
-        with session_scope() as s:
-            counts = import_tables(s, tables, replace=args.replace)
+        if args.dry_run:
+            with session_factory()() as s:
+                try:
+                    report = import_tables(s, tables, replace=args.replace)
+                finally:
+                    s.rollback()  # a preview: nothing is written
+        else:
+            with session_scope() as s:
+                report = import_tables(s, tables, replace=args.replace)
     except ImportFailure as e:
         return _fail(f"{e}。没有导入任何数据，数据库保持原样。")
-    _print_counts("导入完成", counts)
+    if args.dry_run:
+        print("预演（--dry-run）：下面是导入会做的改动，数据库没有任何改动。")
+        if report.replaced:
+            print("会先清空全部客户数据（--replace），再导入下面的行。")
+        for row in report.changed:
+            print(row.describe())
+        for row in report.rows:
+            if row.status == "跳过":
+                print(row.describe())
+        unchanged = sum(1 for r in report.rows if r.status == "未变")
+        if unchanged:
+            print(f"另有 {unchanged} 行与数据库一致，不会改动。")
+        _print_counts("合计（预演）", report.counts)
+        return 0
+    _print_counts("导入完成", report.counts)
     return 0
 
 
@@ -224,10 +245,17 @@ def _start_servers():
     rasa_port, actions_port = _ports()
     servers = Servers(model, rasa_port, actions_port)
     servers.stop_on_signals()
-    print(f">> 启动动作服务器（端口 {actions_port}）", flush=True)
+    interface = os.environ.get("ACTIONS_INTERFACE", "127.0.0.1")
+    print(f">> 启动动作服务器（{interface}:{actions_port}）", flush=True)
     servers.start_actions()
-    print(f">> 启动 Rasa（端口 {rasa_port}，加载模型约需半分钟）", flush=True)
+    print(f">> 启动 Rasa（127.0.0.1:{rasa_port}，加载模型约需半分钟）", flush=True)
     servers.start_rasa()
+    if os.environ.get("RASA_AUTH_TOKEN"):
+        print(">> Rasa 的 HTTP 接口（/conversations/…）需要 RASA_AUTH_TOKEN", flush=True)
+    else:
+        print(f">> Rasa 的 HTTP 接口（/conversations/…）需要令牌：见 {servers.var_dir / 'rasa_auth_token'}"
+              "（仅本用户可读）", flush=True)
+    print(f">> 对话保存在 {servers.env['KAM_TRACKER_DB']}，重启不丢", flush=True)
     return servers
 
 
@@ -275,14 +303,15 @@ def cmd_run(args) -> int:
     print(">> 启动动作服务器和 Rasa（加载模型约需半分钟，日志在 var/log/）", flush=True)
     try:
         servers.start()
+        servers.supervise()  # a crashed server comes back by itself
         sender = os.environ.get("KAM_SHELL_SENDER", DEMO_TELEGRAM_ID)
         print(">> 你现在是演示客户经理李强。有选项时回复数字即可，输入 /quit 退出。")
         print("   试试：华中钢铁最近怎么样 / 明天去华钢帮我准备一下 / 我的客户有哪些风险\n", flush=True)
-        return chat(replace(relay_from_env(os.environ), rasa_url=servers.rasa_url), sender)
+        return chat(replace(relay_from_env(servers.env), rasa_url=servers.rasa_url), sender)
     except KeyboardInterrupt:
         return 0
     finally:
-        servers.stop()
+        servers.stop_for_good()
 
 
 # ---------------------------------------------------------------- parser
@@ -307,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("import", help="导入 CSV 文件夹或 .xlsx 工作簿（全部成功或全部不导入）")
     sp.add_argument("path")
     sp.add_argument("--replace", action="store_true", help="先清空客户数据再导入")
+    sp.add_argument("--dry-run", action="store_true", help="只预演：逐行列出会改什么，不改数据库")
     sp.set_defaults(func=cmd_import)
 
     sp = sub.add_parser("export", help="导出一张表（CSV，或 --out x.xlsx）；all 导出全部")

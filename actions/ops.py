@@ -9,10 +9,12 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -105,8 +107,45 @@ def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) ->
     raise TimeoutError(f"等待 {url} 超时（{timeout:.0f} 秒）")
 
 
+def private_file(path: Path) -> None:
+    """Create an empty file only its owner can read (SQLite keeps the mode for the file and its journal)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def auth_token(var_dir: Path) -> str:
+    """RASA_AUTH_TOKEN when set; otherwise a random token kept in var/rasa_auth_token (mode 600)."""
+    token = os.environ.get("RASA_AUTH_TOKEN")
+    if token:
+        return token
+    path = Path(var_dir) / "rasa_auth_token"
+    with contextlib.suppress(FileNotFoundError):
+        token = path.read_text(encoding="utf-8").strip()
+        if token:
+            os.chmod(path, 0o600)
+            return token
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(token + "\n")
+    os.chmod(path, 0o600)
+    return token
+
+
 class Servers:
-    """The action server and the Rasa server as child processes."""
+    """The action server and the Rasa server (and the bot) as child processes.
+
+    - Rasa's HTTP API always needs the token (`auth_token`), passed to Rasa and to our own
+      clients (the bot) as RASA_AUTH_TOKEN; the REST channel needs none.
+    - Conversations live in Rasa's SQL tracker store: a SQLite file (KAM_TRACKER_DB, default
+      var/tracker.db) with endpoints.yml, PostgreSQL with deploy/endpoints.yml.
+    - `supervise()` restarts a process that dies, with back-off (1, 2, 4 … 60 s), and says so;
+      a process stopped on purpose (stop_rasa(), stop_actions()) stays stopped until started again.
+    """
+
+    NAMES = {"actions": "动作服务器", "rasa": "Rasa", "bot": "机器人"}
 
     def __init__(
         self,
@@ -116,40 +155,77 @@ class Servers:
         env: dict[str, str] | None = None,
         log_dir: Path | None = None,
         endpoints: str = "endpoints.yml",
+        var_dir: Path | None = None,
     ):
         self.model, self.rasa_port, self.actions_port = model, rasa_port, actions_port
-        self.env = rasa_env(
-            ACTION_SERVER_URL=f"http://127.0.0.1:{actions_port}/webhook", **(env or {})
-        )
+        self.var_dir = Path(var_dir) if var_dir is not None else ROOT / "var"
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.env = rasa_env(ACTION_SERVER_URL=f"http://127.0.0.1:{actions_port}/webhook")
+        self.env.setdefault("KAM_TRACKER_DB", str(self.var_dir / "tracker.db"))
+        self.env.update(env or {})
+        private_file(Path(self.env["KAM_TRACKER_DB"]))  # it holds every message text
+        self.auth_token = self.env.get("RASA_AUTH_TOKEN") or auth_token(self.var_dir)
+        self.env["RASA_AUTH_TOKEN"] = self.auth_token
         self.log_dir = log_dir
         self.endpoints = endpoints
         self.actions: subprocess.Popen | None = None
         self.rasa: subprocess.Popen | None = None
         self.bot: subprocess.Popen | None = None
+        self.restarts: dict[str, int] = {}
+        self._commands: dict[str, list[str]] = {}
+        self._held: set[str] = set()  # stopped on purpose: not restarted
+        self._lock = threading.RLock()
+        self._stopping = threading.Event()
+        self._supervisor: threading.Thread | None = None
 
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    def say(self, message: str) -> None:
+        """The launcher's log: the console, and launcher.log when there is a log folder."""
+        line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} [kam] {message}"
+        print(line, file=sys.stderr, flush=True)
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            with (self.log_dir / "launcher.log").open("a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
 
     def _popen(self, name: str, cmd: list[str]) -> subprocess.Popen:
         out = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             out = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        return subprocess.Popen(
-            cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None,
-            start_new_session=True,
-        )
+        with self._lock:
+            if self._stopping.is_set() or name in self._held:
+                raise RuntimeError(f"{self.NAMES.get(name, name)}已被要求停止")
+            self._commands[name] = cmd
+            proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None,
+                start_new_session=True,
+            )
+            setattr(self, name, proc)
+        if out is not None:
+            out.close()  # the child has its own copy
+        return proc
 
     def start_actions(self, timeout: float = 120) -> None:
-        self.actions = self._popen(
-            "actions",
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.actions_port)],
+        self._held.discard("actions")
+        self._start_actions(timeout)
+
+    def _start_actions(self, timeout: float = 120) -> None:
+        proc = self._popen(
+            "actions", [sys.executable, "-m", "actions.action_server", "--port", str(self.actions_port)]
         )
-        wait_http(f"http://127.0.0.1:{self.actions_port}/health", timeout, self.actions)
+        wait_http(f"http://127.0.0.1:{self.actions_port}/health", timeout, proc)
 
     def start_rasa(self, timeout: float = 240) -> None:
-        self.rasa = self._popen(
+        self._held.discard("rasa")
+        self._start_rasa(timeout)
+
+    def _start_rasa(self, timeout: float = 240) -> None:
+        # actions.rasa_launcher turns RASA_AUTH_TOKEN (in self.env) into --auth-token.
+        proc = self._popen(
             "rasa",
             [
                 sys.executable, "-m", "actions.rasa_launcher", "run", "--enable-api", "--model", str(self.model),
@@ -157,14 +233,18 @@ class Servers:
                 "--credentials", "credentials.yml", "--interface", "127.0.0.1",
             ],
         )
-        wait_http(f"{self.rasa_url}/status", timeout, self.rasa)
+        wait_http(f"{self.rasa_url}/status?token={self.auth_token}", timeout, proc)
         # /status answers before the model is loaded; wait until it is.
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"Rasa 已退出（退出码 {proc.returncode}）")
             with contextlib.suppress(httpx.HTTPError, ValueError):
-                if httpx.get(f"{self.rasa_url}/status", timeout=2).json().get("model_file"):
+                status = httpx.get(f"{self.rasa_url}/status", params={"token": self.auth_token}, timeout=2)
+                if status.json().get("model_file"):
                     return
             time.sleep(0.5)
+        raise TimeoutError(f"Rasa 在 {timeout:.0f} 秒内没有加载好模型")
 
     def stop_on_signals(self) -> None:
         """SIGTERM/SIGHUP (systemd stop, closed terminal) stop both children, like Ctrl-C."""
@@ -185,6 +265,54 @@ class Servers:
         self.start_rasa()
         return self
 
+    # ------------------------------------------------------------ supervision
+    def _restart(self, name: str) -> None:
+        if name == "actions":
+            self._start_actions()
+        elif name == "rasa":
+            self._start_rasa()
+        else:  # the bot: the same command line as before
+            self._popen(name, self._commands[name])
+
+    def supervise(self, poll: float = 0.5) -> None:
+        """Restart whatever dies, in a background thread, until stop()."""
+        if self._supervisor is not None:
+            return
+        self._supervisor = threading.Thread(target=self._supervise, args=(poll,), name="kam-supervisor", daemon=True)
+        self._supervisor.start()
+
+    def _supervise(self, poll: float) -> None:
+        started = {name: time.monotonic() for name in self.NAMES}
+        failures = dict.fromkeys(self.NAMES, 0)
+        while not self._stopping.wait(poll):
+            for name, label in self.NAMES.items():
+                proc = getattr(self, name)
+                if proc is None or proc.poll() is None or self._stopping.is_set() or name in self._held:
+                    continue
+                if time.monotonic() - started[name] > 60:
+                    failures[name] = 0  # it had been running fine: start again from a short delay
+                failures[name] += 1
+                delay = min(60, 2 ** (failures[name] - 1))
+                self.say(f"{label}意外退出（退出码 {proc.returncode}），{delay} 秒后第 {failures[name]} 次重启")
+                if self._stopping.wait(delay):
+                    return
+                if name in self._held:
+                    continue
+                try:
+                    self._restart(name)
+                except Exception as e:  # noqa: BLE001 - keep trying, with a longer delay
+                    if self._stopping.is_set():
+                        return
+                    if name in self._held:
+                        continue
+                    self.say(f"{label}重启失败：{type(e).__name__}: {e}")
+                    continue
+                finally:
+                    started[name] = time.monotonic()
+                self.restarts[name] = self.restarts.get(name, 0) + 1
+                self.say(f"{label}已重启")
+
+    # ------------------------------------------------------------ stopping
     @staticmethod
     def _stop(proc: subprocess.Popen | None) -> None:
         if proc is None or proc.poll() is not None:
@@ -198,27 +326,47 @@ class Servers:
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
 
+    def _hold_and_stop(self, name: str) -> None:
+        with self._lock:
+            self._held.add(name)
+        self._stop(getattr(self, name))
+
     def stop_rasa(self) -> None:
-        self._stop(self.rasa)
+        """Stop Rasa on purpose: it is not restarted until start_rasa()."""
+        self._hold_and_stop("rasa")
 
     def stop_actions(self) -> None:
-        self._stop(self.actions)
+        """Stop the action server on purpose: it is not restarted until start_actions()."""
+        self._hold_and_stop("actions")
 
     def stop(self) -> None:
+        with self._lock:
+            self._stopping.set()
         self._stop(self.bot)
         self.stop_rasa()
         self.stop_actions()
+        if self._supervisor is not None:
+            self._supervisor.join(timeout=30)
+            self._stop(self.rasa)  # anything it started while we were stopping
+            self._stop(self.actions)
+            self._stop(self.bot)
+
+    def stop_for_good(self) -> None:
+        """stop(), deaf to further Ctrl-C/SIGTERM: a second signal (an impatient Ctrl-C, `timeout`
+        signalling both the process and its group) must not leave the children running."""
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(sig, signal.SIG_IGN)
+        self.stop()
 
     def wait(self) -> int:
-        """Foreground mode: return when either process ends or on Ctrl-C, stopping both."""
+        """Foreground mode: supervise (restart what dies) until Ctrl-C or a signal, then stop all."""
+        self.supervise()
         try:
             while True:
-                for p in (self.actions, self.rasa, self.bot):
-                    if p is not None and p.poll() is not None:
-                        return p.returncode or 1
                 time.sleep(0.5)
         except KeyboardInterrupt:
             print("\n>> 正在停止……", flush=True)
             return 0
         finally:
-            self.stop()
+            self.stop_for_good()

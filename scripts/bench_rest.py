@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import time
 from pathlib import Path
@@ -78,7 +79,8 @@ async def reset(base: str, senders: list[str]) -> None:
     """Start every measured scenario from a fresh conversation, so tracker length is the same."""
     async with httpx.AsyncClient(timeout=60) as client:
         for sender in senders:
-            r = await client.put(f"{base}/conversations/{sender}/tracker/events", json=[])
+            r = await client.put(f"{base}/conversations/{sender}/tracker/events", json=[],
+                                 params={"token": os.environ.get("RASA_AUTH_TOKEN", "")})
             r.raise_for_status()
 
 
@@ -141,7 +143,9 @@ def bench_db(kind: str, customers: int, requests: int, model: Path) -> dict:
     out: dict = {"db": kind}
     try:
         out["demo_seconds"], names = prepare(url, customers)
-        servers = Servers(model, free_port(), free_port(), env={"DATABASE_URL": url}, log_dir=ROOT / "var" / "log" / "bench")
+        servers = Servers(model, free_port(), free_port(), env={"DATABASE_URL": url}, log_dir=ROOT / "var" / "log" / "bench",
+                          var_dir=ROOT / "var" / "bench")
+        os.environ["RASA_AUTH_TOKEN"] = servers.auth_token  # reset() uses Rasa's HTTP API
         t = time.perf_counter()
         servers.start_actions()
         out["actions_start_s"] = time.perf_counter() - t

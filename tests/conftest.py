@@ -212,8 +212,12 @@ def stack(tmp_path_factory):
     with session_scope(url) as s:
         import_tables(s, read_source(Path(__file__).parent / "fixtures" / "import_ok"))
         import_tables(s, read_source(tmp / "thresholds"))
-    servers = Servers(model, free_port(), free_port(), env={"DATABASE_URL": url}, log_dir=tmp / "logs")
+    # Rasa's HTTP API needs servers.auth_token; conversations live in tmp/var/tracker.db (SQLite);
+    # a process that dies is restarted (test_trust.py kills both on purpose).
+    servers = Servers(model, free_port(), free_port(), env={"DATABASE_URL": url}, log_dir=tmp / "logs",
+                      var_dir=tmp / "var")
     servers.start()
+    servers.supervise()
     yield servers, url
     servers.stop()
     drop_pg_database(url)

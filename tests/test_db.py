@@ -58,7 +58,8 @@ def test_import_good_folder_then_reimport_is_idempotent(empty_db, capsys):
         assert sub.quantity == 6  # imported by product name 城域网专线 → code MAN_LINE
     before = {m: count(empty_db, m) for m in (Customer, Billing, Contact, Subscription, Visit)}
     assert kam(["import", str(FIXTURES / "import_ok")]) == 0
-    assert "更新" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "customers: 未变 3" in out and "新增" not in out and "更新" not in out
     assert {m: count(empty_db, m) for m in before} == before
 
 

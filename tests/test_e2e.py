@@ -40,7 +40,7 @@ def fresh(stack, telegram_id: str) -> Conversation:
     # Rasa's tracker is keyed by sender; the manager is found by telegram id. A fresh conversation
     # per test keeps slots independent: reset it through the HTTP API.
     httpx.post(f"{servers.rasa_url}/conversations/{telegram_id}/tracker/events",
-               json={"event": "restart"}, timeout=10)
+               params={"token": servers.auth_token}, json={"event": "restart"}, timeout=10).raise_for_status()
     return Conversation(servers.rasa_url, telegram_id)
 
 

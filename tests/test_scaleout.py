@@ -31,6 +31,7 @@ def two_rasas(stack):
         "TRACKER_DB_HOST": u.host, "TRACKER_DB_PORT": str(u.port or 5432), "TRACKER_DB_NAME": u.database,
         "TRACKER_DB_USER": u.username or "postgres", "TRACKER_DB_PASSWORD": u.password or "",
         "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": "0", "REDIS_KEY_PREFIX": prefix,
+        "RASA_AUTH_TOKEN": servers.auth_token,
     }
     model = ensure_model(quiet=True)
     logs = ROOT / "var" / "log" / "scaleout"
@@ -66,7 +67,8 @@ def test_conversation_alternates_between_servers_and_survives_restart(two_rasas)
     a.start_rasa()  # a restart loses nothing
     reply = say(a, sender, "联系人呢")
     assert reply.startswith("华中钢铁集团有限公司") and "黄伟" in reply
-    tracker = httpx.get(f"{b.rasa_url}/conversations/{sender}/tracker", timeout=30).json()
+    tracker = httpx.get(f"{b.rasa_url}/conversations/{sender}/tracker", params={"token": b.auth_token},
+                        timeout=30).json()
     texts = [e.get("text") for e in tracker["events"] if e["event"] == "user"]
     assert "华中钢铁最近怎么样" in texts and note in texts and "联系人呢" in texts
 

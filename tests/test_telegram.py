@@ -59,7 +59,8 @@ def tg(stack, tmp_path_factory):
     servers, url = stack
     fake = FakeTelegram().start()
     settings = Settings(
-        token=fake.token, api_base_url=fake.base_url, rasa_url=servers.rasa_url, rasa_timeout=20,
+        token=fake.token, api_base_url=fake.base_url, rasa_url=servers.rasa_url, rasa_token=servers.auth_token,
+        rasa_timeout=20,
         slow_notice_after=8, rate_limit_per_minute=20, digest_time=None,
         state_db=str(tmp_path_factory.mktemp("bot") / "bot.db"),
     )

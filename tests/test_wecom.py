@@ -61,11 +61,11 @@ class RunningWeCom(InThread):
         self.call(self.front.drain())
 
 
-def settings_for(api: FakeWeComApi, rasa_url: str, state_db: str, **overrides) -> WeComSettings:
+def settings_for(api: FakeWeComApi, rasa_url: str, state_db: str, rasa_token: str = "", **overrides) -> WeComSettings:
     values = dict(
         corp_id=CORP_ID, agent_id=AGENT_ID, secret=SECRET, token=TOKEN, aes_key=AES_KEY,
         api_base_url=api.base_url, rasa_url=rasa_url, rasa_timeout=20, slow_notice_after=8,
-        digest_time=None, state_db=state_db,
+        digest_time=None, state_db=state_db, rasa_token=rasa_token,
     )
     return WeComSettings(**{**values, **overrides})
 
@@ -74,7 +74,8 @@ def settings_for(api: FakeWeComApi, rasa_url: str, state_db: str, **overrides) -
 def wecom(stack, tmp_path_factory):
     servers, url = stack
     api = FakeWeComApi().start()
-    front = RunningWeCom(settings_for(api, servers.rasa_url, str(tmp_path_factory.mktemp("wecom") / "bot.db"))).start()
+    front = RunningWeCom(settings_for(api, servers.rasa_url, str(tmp_path_factory.mktemp("wecom") / "bot.db"),
+                                      rasa_token=servers.auth_token)).start()
     yield api, front, url
     front.stop()
     api.stop()

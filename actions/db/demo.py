@@ -313,7 +313,7 @@ def build(today: date | None = None, customers: int = 60, seed: int = 7) -> dict
         for hours, kind, st, summary in spec.tickets:
             rows["tickets"].append(dict(
                 customer_id=cid, opened=now - timedelta(hours=hours), kind=kind, status=st, summary=summary))
-        for days, person, summary, next_step, follow, products in spec.visits:
+        for n, (days, person, summary, next_step, follow, products) in enumerate(spec.visits):
             people = []
             if person:
                 pn, pt, pr = person.split("|")
@@ -323,7 +323,7 @@ def build(today: date | None = None, customers: int = 60, seed: int = 7) -> dict
                 people=json.dumps(people, ensure_ascii=False), products=products, signals="",
                 summary=summary, next_step=next_step,
                 follow_up=None if follow is None else today + timedelta(days=follow),
-                follow_up_done=False, dedupe_key=None, deleted=False,
+                follow_up_done=False, dedupe_key=f"demo:{cid}:{n}", deleted=False,
                 created_at=datetime.combine(today - timedelta(days=days), time(18, 0)),
                 updated_at=datetime.combine(today - timedelta(days=days), time(18, 0))))
     return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -28,6 +29,10 @@ CUSTOMER_STATUS = ("active", "churned")
 CUTE_ROLES = ("coach", "user", "technical", "economic")
 TICKET_KINDS = ("故障", "投诉", "咨询")
 TICKET_STATUS = ("open", "closed")
+
+
+def new_visit_key() -> str:
+    return "v:" + uuid.uuid4().hex
 
 
 def _split(value: str | None) -> list[str]:
@@ -142,7 +147,9 @@ class Visit(Base):
     follow_up_outcome = Column(String(8), nullable=False, default="")  # "" open | done | dropped
     follow_up_closed_at = Column(DateTime, nullable=True)
     follow_up_note = Column(Text, nullable=False, default="")  # what was done, or why it was dropped
-    dedupe_key = Column(String(64), nullable=True, unique=True)
+    # The visit's stable key (chat "msg:…", import "imp:…", demo "demo:…", otherwise "v:<uuid>"):
+    # the export writes it as `key`, so importing an export finds the same visit.
+    dedupe_key = Column(String(64), nullable=False, unique=True, default=new_visit_key)
     deleted = Column(Boolean, nullable=False, default=False)
     created_at = Column(DateTime, nullable=False, default=datetime.utcnow)
     updated_at = Column(DateTime, nullable=False, default=datetime.utcnow, onupdate=datetime.utcnow)

@@ -1,8 +1,19 @@
 """`kam import` / `kam export`: the documented CSV/xlsx schema (README「导入格式」).
 
 Import is all-or-nothing: the caller runs it inside one transaction, and the first bad row
-raises ImportFailure naming the file, the line and the reason. Re-importing the same files is
-idempotent: rows are upserted by code (managers, customers) or by a natural key.
+raises ImportFailure naming the file, the line and the reason. Rows are matched by a stable key
+(code for managers and customers, a natural key for billing, subscriptions, contacts and
+tickets, `key` for visits), so re-importing the same files, or an export, changes nothing.
+
+An import never destroys what it was not told about:
+- a column that is absent from the file leaves that field as it is;
+- an empty cell leaves that field as it is;
+- only the explicit marker `(清空)` (or `（清空）`) clears a field, and only a field that may be
+  empty (a name, a code or a choice such as role cannot be cleared);
+- a new row gets the documented default for every column it does not give.
+
+`import_tables` returns an ImportReport: per table counts and, row by row, what changed
+(`kam import --dry-run` prints it and rolls back).
 """
 
 from __future__ import annotations
@@ -11,8 +22,9 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -32,8 +44,8 @@ from actions.db.models import (
 from actions.kb.loader import lookup_product
 
 SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    # table: (required columns, optional columns)
-    "managers": (("code", "name"), ("telegram_user_id", "team", "role")),
+    # table: (required columns, optional columns); the export writes exactly these, in this order
+    "managers": (("code", "name"), ("telegram_user_id", "team", "role", "wecom_user_id")),
     "customers": (
         ("code", "name"),
         ("aliases", "industry", "importance", "manager_code", "since", "contract_end", "status",
@@ -45,10 +57,13 @@ SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "tickets": (("customer_code", "opened", "kind"), ("status", "summary")),
     "visits": (
         ("customer_code", "date"),
-        ("manager_code", "summary", "next_step", "follow_up", "people", "products", "signals"),
+        ("manager_code", "summary", "next_step", "follow_up", "people", "products", "signals",
+         "follow_up_done", "follow_up_outcome", "follow_up_closed_at", "follow_up_note", "key"),
     ),
 }
 ORDER = tuple(SCHEMA)
+CLEAR_MARKERS = ("(清空)", "（清空）")
+SECRET_FIELDS = {"phone"}  # a dry run says that these changed, never the values
 
 _ROLE = {"manager": "manager", "lead": "lead", "admin": "admin",
          "客户经理": "manager", "部门经理": "lead", "管理员": "admin"}
@@ -59,6 +74,10 @@ _IMPORTANCE = {"重要": "重要", "一般": "一般", "重要大客户": "重�
 _STATUS = {"active": "active", "churned": "churned", "在网": "active", "离网": "churned"}
 _KIND = {"故障": "故障", "投诉": "投诉", "咨询": "咨询"}
 _TSTATUS = {"open": "open", "closed": "closed", "未结": "open", "已结": "closed"}
+_OUTCOME = {"done": "done", "dropped": "dropped", "已完成": "done", "完成": "done", "放弃": "dropped",
+            "不跟了": "dropped"}
+_BOOL = {"yes": True, "no": False, "true": True, "false": False, "1": True, "0": False,
+         "是": True, "否": False}
 
 
 class ImportFailure(ValueError):
@@ -68,14 +87,44 @@ class ImportFailure(ValueError):
         self.file, self.line, self.reason = file, line, reason
 
 
+class _Marker:
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+KEEP = _Marker("KEEP")  # column absent or cell empty: the field stays as it is
+CLEAR = _Marker("CLEAR")  # the explicit (清空) marker
+
+
 @dataclass
 class Row:
     file: str
     line: int
     data: dict[str, str]
+    escaped: bool = False  # a CSV cell: undo the export's formula guard (see escape_cell)
+
+    def text(self, key: str) -> str:
+        value = (self.data.get(key) or "").strip()
+        return unescape_cell(value) if self.escaped else value
 
     def get(self, key: str) -> str:
-        return (self.data.get(key) or "").strip()
+        value = self.text(key)
+        return "" if value in CLEAR_MARKERS else value
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def state(self, key: str) -> _Marker | str:
+        """KEEP (absent or empty), CLEAR (the explicit marker) or the text (trimmed)."""
+        value = self.text(key)
+        if not value:
+            return KEEP
+        if value in CLEAR_MARKERS:
+            return CLEAR
+        return value
 
     def fail(self, reason: str) -> ImportFailure:
         return ImportFailure(self.file, self.line, reason)
@@ -110,7 +159,7 @@ def _read_csv(path: Path) -> list[Row]:
     reader = csv.DictReader(io.StringIO(text))
     _check_header(path.name, path.stem, reader.fieldnames or [])
     return [
-        Row(path.name, reader.line_num, {(k or "").strip(): (v or "") for k, v in rec.items() if k})
+        Row(path.name, reader.line_num, {(k or "").strip(): (v or "") for k, v in rec.items() if k}, escaped=True)
         for rec in reader
         if any((v or "").strip() for v in rec.values() if isinstance(v, str))
     ]
@@ -161,17 +210,39 @@ def _check_header(file: str, table: str, header: Iterable[str]) -> None:
         raise ImportFailure(file, 1, f"缺少必需的列：{', '.join(missing)}")
 
 
+# ---------------------------------------------------------------- formula-safe CSV cells
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection). The CSV
+# export puts an apostrophe in front (the spreadsheet's own "this is text" mark, not shown), and
+# the CSV import takes exactly one off again, so export → import gives back the same text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_ESCAPED = re.compile(r"^'+[=+\-@\t\r]")
+
+
+def escape_cell(value: str) -> str:
+    if value.startswith(FORMULA_STARTS) or _ESCAPED.match(value):
+        return "'" + value
+    return value
+
+
+def unescape_cell(value: str) -> str:
+    return value[1:] if _ESCAPED.match(value) else value
+
+
 # ---------------------------------------------------------------- parsing helpers
+def _parse_date(row: Row, key: str, value: str) -> date:
+    try:
+        return datetime.strptime(value[:10], "%Y-%m-%d").date()
+    except ValueError:
+        raise row.fail(f"{key} 应为 YYYY-MM-DD（实际：{value}）") from None
+
+
 def _date(row: Row, key: str, required: bool = False) -> date | None:
     value = row.get(key)
     if not value:
         if required:
             raise row.fail(f"{key} 不能为空")
         return None
-    try:
-        return datetime.strptime(value[:10], "%Y-%m-%d").date()
-    except ValueError:
-        raise row.fail(f"{key} 应为 YYYY-MM-DD（实际：{value}）") from None
+    return _parse_date(row, key, value)
 
 
 def _month(row: Row) -> date:
@@ -184,9 +255,8 @@ def _month(row: Row) -> date:
     raise row.fail(f"month 应为 YYYY-MM（实际：{value or '空'}）")
 
 
-def _datetime(row: Row, key: str) -> datetime:
-    value = row.get(key)
-    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+def _parse_datetime(row: Row, key: str, value: str) -> datetime:
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d"):
         try:
             return datetime.strptime(value, fmt)
         except ValueError:
@@ -194,23 +264,29 @@ def _datetime(row: Row, key: str) -> datetime:
     raise row.fail(f"{key} 应为 YYYY-MM-DD HH:MM（实际：{value or '空'}）")
 
 
-def _money(row: Row, key: str, default: str | None = None) -> Decimal:
-    value = row.get(key).replace(",", "") or default
-    if value is None:
-        raise row.fail(f"{key} 不能为空")
+def _datetime(row: Row, key: str) -> datetime:
+    return _parse_datetime(row, key, row.get(key))
+
+
+def _parse_money(row: Row, key: str, value: str) -> Decimal:
+    value = value.replace(",", "")
     try:
         amount = Decimal(value)
     except InvalidOperation:
         raise row.fail(f"{key} 应为金额数字（实际：{value}）") from None
-    if amount < 0 or not amount.is_finite():
+    if not amount.is_finite() or amount < 0:
         raise row.fail(f"{key} 不能为负数（实际：{value}）")
     return amount.quantize(Decimal("0.01"))
 
 
-def _int(row: Row, key: str, default: int | None = None) -> int | None:
+def _money(row: Row, key: str) -> Decimal:
     value = row.get(key)
     if not value:
-        return default
+        raise row.fail(f"{key} 不能为空")
+    return _parse_money(row, key, value)
+
+
+def _parse_int(row: Row, key: str, value: str) -> int:
     try:
         number = int(Decimal(value))
     except (InvalidOperation, ValueError):
@@ -220,205 +296,41 @@ def _int(row: Row, key: str, default: int | None = None) -> int | None:
     return number
 
 
-def _choice(row: Row, key: str, mapping: dict[str, str], default: str) -> str:
-    value = row.get(key)
-    if not value:
-        return default
-    if value not in mapping:
-        allowed = "、".join(sorted({k for k, v in mapping.items() if k == v}))
-        raise row.fail(f"{key} 应为 {allowed} 之一（实际：{value}）")
-    return mapping[value]
+def _chooser(mapping: dict[str, str]) -> Callable[[Row, str, str], str]:
+    def parse(row: Row, key: str, value: str) -> str:
+        if value not in mapping:
+            allowed = "、".join(sorted({k for k, v in mapping.items() if k == v}))
+            raise row.fail(f"{key} 应为 {allowed} 之一（实际：{value}）")
+        return mapping[value]
+
+    return parse
 
 
-def _bars(row: Row, key: str) -> str:
-    return "|".join(p.strip() for p in row.get(key).split("|") if p.strip())
+def _parse_bool(row: Row, key: str, value: str) -> bool:
+    flag = _BOOL.get(value.lower())
+    if flag is None:
+        raise row.fail(f"{key} 应为 yes 或 no（实际：{value}）")
+    return flag
 
 
-def natural_key(*parts) -> str:
-    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:40]
+def _parse_bars(row: Row, key: str, value: str) -> str:
+    return "|".join(p.strip() for p in value.split("|") if p.strip())
 
 
-# ---------------------------------------------------------------- import
-class _Importer:
-    def __init__(self, session: Session):
-        self.s = session
-        self.managers = {m.code: m for m in session.execute(select(Manager)).scalars()}
-        self.customers = {c.code: c for c in session.execute(select(Customer)).scalars()}
-        self.counts: dict[str, dict[str, int]] = {}
-
-    def count(self, table: str, created: bool) -> None:
-        c = self.counts.setdefault(table, {"新增": 0, "更新": 0})
-        c["新增" if created else "更新"] += 1
-
-    def customer(self, row: Row) -> Customer:
-        code = row.get("customer_code")
-        cust = self.customers.get(code)
-        if cust is None:
-            raise row.fail(f"客户编码 {code or '空'} 不存在（先在 customers 里导入）")
-        return cust
-
-    def manager(self, row: Row, key: str = "manager_code", required: bool = False) -> Manager | None:
-        code = row.get(key)
-        if not code:
-            if required:
-                raise row.fail(f"{key} 不能为空")
-            return None
-        m = self.managers.get(code)
-        if m is None:
-            raise row.fail(f"客户经理编码 {code} 不存在（先在 managers 里导入）")
-        return m
-
-    def managers_(self, rows: list[Row]) -> None:
-        seen_tg: dict[str, str] = {}
-        for row in rows:
-            code, tg = row.get("code"), row.get("telegram_user_id") or None
-            if tg:
-                if not tg.lstrip("-").isdigit():
-                    raise row.fail(f"telegram_user_id 应为数字（实际：{tg}）")
-                if tg in seen_tg and seen_tg[tg] != code:
-                    raise row.fail(f"telegram_user_id {tg} 与 {seen_tg[tg]} 重复")
-                seen_tg[tg] = code
-            m = self.managers.get(code)
-            created = m is None
-            if created:
-                m = Manager(code=code)
-                self.s.add(m)
-                self.managers[code] = m
-            m.name = row.get("name")
-            m.team = row.get("team")
-            m.role = _choice(row, "role", _ROLE, "manager")
-            m.telegram_user_id = tg
-            self.count("managers", created)
-        self.s.flush()
-
-    def customers_(self, rows: list[Row]) -> None:
-        for row in rows:
-            code = row.get("code")
-            c = self.customers.get(code)
-            created = c is None
-            if created:
-                c = Customer(code=code)
-                self.s.add(c)
-                self.customers[code] = c
-            c.name = row.get("name")
-            c.aliases = _bars(row, "aliases")
-            c.industry = row.get("industry")
-            c.importance = _choice(row, "importance", _IMPORTANCE, "一般")
-            m = self.manager(row)
-            c.manager_id = m.id if m else None
-            c.since = _date(row, "since")
-            c.contract_end = _date(row, "contract_end")
-            c.status = _choice(row, "status", _STATUS, "active")
-            c.competitors = _bars(row, "competitors")
-            c.employees = _int(row, "employees")
-            c.address = row.get("address")
-            c.updated_at = datetime.utcnow()
-            self.count("customers", created)
-        self.s.flush()
-
-    def billing_(self, rows: list[Row]) -> None:
-        existing = {
-            (cid, m): b
-            for b, cid, m in self.s.execute(select(Billing, Billing.customer_id, Billing.month)).all()
-        }
-        for row in rows:
-            cust, month, amount = self.customer(row), _month(row), _money(row, "amount")
-            b = existing.get((cust.id, month))
-            if b is None:
-                b = Billing(customer_id=cust.id, month=month, amount=amount)
-                self.s.add(b)
-                existing[(cust.id, month)] = b
-                self.count("billing", True)
-            else:
-                b.amount = amount
-                self.count("billing", False)
-
-    def subscriptions_(self, rows: list[Row]) -> None:
-        existing = {(s.customer_id, s.product): s for s in self.s.execute(select(Subscription)).scalars()}
-        for row in rows:
-            cust = self.customer(row)
-            product = lookup_product(row.get("product"))
-            if product is None:
-                raise row.fail(f"产品「{row.get('product')}」不在产品目录里（写编码或名称，如 MAN_LINE / 城域网专线）")
-            s = existing.get((cust.id, product.code))
-            created = s is None
-            if created:
-                s = Subscription(customer_id=cust.id, product=product.code)
-                self.s.add(s)
-                existing[(cust.id, product.code)] = s
-            s.quantity = _int(row, "quantity", 1)
-            s.monthly_fee = _money(row, "monthly_fee", "0")
-            s.start, s.end = _date(row, "start"), _date(row, "end")
-            self.count("subscriptions", created)
-
-    def contacts_(self, rows: list[Row]) -> None:
-        existing = {(c.customer_id, c.name): c for c in self.s.execute(select(Contact)).scalars()}
-        for row in rows:
-            cust = self.customer(row)
-            key = (cust.id, row.get("name"))
-            c = existing.get(key)
-            created = c is None
-            if created:
-                c = Contact(customer_id=cust.id, name=row.get("name"))
-                self.s.add(c)
-                existing[key] = c
-            c.title = row.get("title")
-            c.role = _choice(row, "role", _CUTE, "user")
-            c.phone = row.get("phone")
-            self.count("contacts", created)
-
-    def tickets_(self, rows: list[Row]) -> None:
-        existing = {(t.customer_id, t.opened, t.kind): t for t in self.s.execute(select(Ticket)).scalars()}
-        for row in rows:
-            cust = self.customer(row)
-            opened = _datetime(row, "opened")
-            kind = _choice(row, "kind", _KIND, "")
-            if not kind:
-                raise row.fail("kind 不能为空（故障、投诉 或 咨询）")
-            t = existing.get((cust.id, opened, kind))
-            created = t is None
-            if created:
-                t = Ticket(customer_id=cust.id, opened=opened, kind=kind)
-                self.s.add(t)
-                existing[(cust.id, opened, kind)] = t
-            t.status = _choice(row, "status", _TSTATUS, "open")
-            t.summary = row.get("summary")
-            self.count("tickets", created)
-
-    def visits_(self, rows: list[Row]) -> None:
-        for row in rows:
-            cust = self.customer(row)
-            m = self.manager(row)
-            visit_date = _date(row, "date", required=True)
-            summary = row.get("summary")
-            key = "imp:" + natural_key(cust.code, visit_date, summary)[:36]
-            v = self.s.execute(select(Visit).where(Visit.dedupe_key == key)).scalar_one_or_none()
-            created = v is None
-            if created:
-                v = Visit(customer_id=cust.id, dedupe_key=key, visit_date=visit_date,
-                          created_at=datetime.utcnow(), deleted=False, follow_up_done=False)
-                self.s.add(v)
-            v.manager_id = m.id if m else None
-            v.summary = summary
-            v.next_step = row.get("next_step")
-            v.follow_up = _date(row, "follow_up")
-            v.people = _people(row)
-            v.products = _bars(row, "products")
-            v.signals = _bars(row, "signals")
-            v.updated_at = datetime.utcnow()
-            self.count("visits", created)
+def _parse_text(row: Row, key: str, value: str) -> str:
+    return value
 
 
-def _people(row: Row) -> str:
+def _parse_people(row: Row, key: str, value: str) -> str:
     """`people` column: 姓名(职务)|姓名 …, or a JSON list as exported."""
-    value = row.get("people")
-    if not value:
-        return "[]"
     if value.startswith("["):
         try:
-            return json.dumps(json.loads(value), ensure_ascii=False)
+            people = json.loads(value)
         except ValueError:
             raise row.fail("people 不是合法的 JSON 列表") from None
+        if not isinstance(people, list):
+            raise row.fail("people 不是合法的 JSON 列表")
+        return json.dumps(people, ensure_ascii=False)
     people = []
     for part in value.split("|"):
         part = part.strip()
@@ -429,22 +341,405 @@ def _people(row: Row) -> str:
     return json.dumps(people, ensure_ascii=False)
 
 
-def import_tables(session: Session, tables: dict[str, list[Row]], replace: bool = False) -> dict:
-    """Apply parsed tables inside the caller's transaction; raises ImportFailure on a bad row."""
+def _parse_telegram(row: Row, key: str, value: str) -> str:
+    if not value.lstrip("-").isdigit():
+        raise row.fail(f"{key} 应为数字（实际：{value}）")
+    return value
+
+
+def natural_key(*parts) -> str:
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:40]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One optional column: how to parse it, what a new row gets, and whether (清空) may clear it."""
+
+    column: str
+    attr: str
+    parse: Callable[[Row, str, str], object]
+    default: object = ""
+    clearable: bool = True
+
+
+# ---------------------------------------------------------------- the report
+@dataclass
+class RowChange:
+    table: str
+    file: str
+    line: int
+    label: str  # the row's key, as a person reads it
+    status: str  # 新增 | 更新 | 未变 | 跳过
+    changes: list[tuple[str, object, object]] = field(default_factory=list)
+    note: str = ""
+
+    def describe(self) -> str:
+        head = f"{self.file} 第 {self.line} 行 {self.label}：{self.status}"
+        if self.note:
+            head += f"（{self.note}）"
+        if self.status != "更新":
+            return head
+        parts = []
+        for name, old, new in self.changes:
+            if name in SECRET_FIELDS:
+                parts.append(f"{name} 已变更（不显示号码）")
+            else:
+                parts.append(f"{name}「{_show(old)}」→「{_show(new)}」")
+        return head + " " + "，".join(parts)
+
+
+def _show(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = str(value).replace("\n", "⏎")
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+@dataclass
+class ImportReport:
+    rows: list[RowChange] = field(default_factory=list)
+    replaced: bool = False
+
+    @property
+    def counts(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for r in self.rows:
+            c = out.setdefault(r.table, {})
+            c[r.status] = c.get(r.status, 0) + 1
+        return out
+
+    @property
+    def changed(self) -> list[RowChange]:
+        return [r for r in self.rows if r.status in ("新增", "更新")]
+
+
+def _same(old, new) -> bool:
+    if isinstance(old, Decimal | float | int) and isinstance(new, Decimal) and not isinstance(old, bool):
+        return Decimal(str(old)) == new
+    return old == new
+
+
+# ---------------------------------------------------------------- import
+class _Importer:
+    def __init__(self, session: Session, report: ImportReport):
+        self.s = session
+        self.report = report
+        self.managers = {m.code: m for m in session.execute(select(Manager)).scalars()}
+        self.customers = {c.code: c for c in session.execute(select(Customer)).scalars()}
+
+    # -- helpers
+    def record(self, table: str, row: Row, label: str, created: bool, changes: list, note: str = "") -> RowChange:
+        status = "新增" if created else ("更新" if changes else "未变")
+        rc = RowChange(table, row.file, row.line, label, status, changes, note)
+        self.report.rows.append(rc)
+        return rc
+
+    @staticmethod
+    def put(obj, attr: str, value, changes: list, name: str | None = None) -> None:
+        """Set a field that the row gives; remember it when it differs."""
+        old = getattr(obj, attr)
+        if _same(old, value):
+            return
+        setattr(obj, attr, value)
+        changes.append((name or attr, old, value))
+
+    def fields(self, obj, row: Row, fields: Iterable[Field], created: bool, changes: list) -> None:
+        """Apply the optional columns by the rule: absent or empty → keep, (清空) → clear, else set."""
+        for f in fields:
+            state = row.state(f.column)
+            if state is KEEP:
+                if created:
+                    setattr(obj, f.attr, f.default)
+                continue
+            if state is CLEAR:
+                if not f.clearable:
+                    raise row.fail(f"{f.column} 不能清空")
+                value = f.default
+            else:
+                value = f.parse(row, f.column, state)
+            if created:
+                setattr(obj, f.attr, value)
+            else:
+                self.put(obj, f.attr, value, changes, f.column)
+
+    def customer(self, row: Row) -> Customer:
+        code = row.get("customer_code")
+        cust = self.customers.get(code)
+        if cust is None:
+            raise row.fail(f"客户编码 {code or '空'} 不存在（先在 customers 里导入）")
+        return cust
+
+    def _manager_id(self, row: Row, key: str, value: str) -> int:
+        m = self.managers.get(value)
+        if m is None:
+            raise row.fail(f"客户经理编码 {value} 不存在（先在 managers 里导入）")
+        return m.id
+
+    # -- tables
+    def managers_(self, rows: list[Row]) -> None:
+        ids = ("telegram_user_id", "wecom_user_id")
+        plain = (Field("team", "team", _parse_text, ""),
+                 Field("role", "role", _chooser(_ROLE), "manager", clearable=False))
+        wanted: dict[str, dict[str, object]] = {}  # code → id column → KEEP/CLEAR/value
+        seen: dict[tuple[str, str], str] = {}
+        for row in rows:
+            code = row.get("code")
+            if not code:
+                raise row.fail("code 不能为空")
+            if not row.get("name"):
+                raise row.fail("name 不能为空")
+            for col in ids:
+                state = row.state(col)
+                if isinstance(state, str):
+                    state = _parse_telegram(row, col, state) if col == "telegram_user_id" else state
+                    if len(state) > 64:
+                        raise row.fail(f"{col} 太长（最多 64 个字符）")
+                    other = seen.get((col, state))
+                    if other and other != code:
+                        raise row.fail(f"{col} {state} 与 {other} 重复")
+                    seen[(col, state)] = code
+                wanted.setdefault(code, {})[col] = state
+        # An id may move from one manager to another only when the file takes it from the first.
+        for col in ids:
+            for m in self.managers.values():
+                held = getattr(m, col)
+                if not held:
+                    continue
+                claimant = seen.get((col, held))
+                if claimant is None or claimant == m.code:
+                    continue
+                own = wanted.get(m.code, {}).get(col, KEEP)
+                if own is KEEP or own == held:
+                    row = next(r for r in rows if r.get("code") == claimant)
+                    raise row.fail(f"{col} {held} 已绑定给 {m.code}（{m.name}）；要转给 {claimant}，"
+                                   f"请在同一个文件里把 {m.code} 的 {col} 改掉或写 (清空)")
+        pending_ids: list[tuple[Manager, str, object, list]] = []
+        for row in rows:
+            code = row.get("code")
+            m = self.managers.get(code)
+            created = m is None
+            changes: list = []
+            if created:
+                m = Manager(code=code, name=row.get("name"))
+                self.s.add(m)
+                self.managers[code] = m
+            else:
+                self.put(m, "name", row.get("name"), changes)
+            self.fields(m, row, plain, created, changes)
+            for col in ids:
+                state = wanted[code][col]
+                if state is KEEP:
+                    continue
+                value = None if state is CLEAR else state
+                if created:
+                    setattr(m, col, None)  # set after every old holder let go
+                if not _same(getattr(m, col), value):
+                    changes.append((col, getattr(m, col), value))
+                    pending_ids.append((m, col, value, changes))
+            self.record("managers", row, code, created, changes)
+        self.s.flush()
+        # Two steps, so that moving an id from one manager to another never trips the unique index.
+        for m, col, _value, _ in pending_ids:
+            setattr(m, col, None)
+        self.s.flush()
+        for m, col, value, _ in pending_ids:
+            setattr(m, col, value)
+        self.s.flush()
+
+    def customers_(self, rows: list[Row]) -> None:
+        fields = (
+            Field("aliases", "aliases", _parse_bars, ""),
+            Field("industry", "industry", _parse_text, ""),
+            Field("importance", "importance", _chooser(_IMPORTANCE), "一般", clearable=False),
+            Field("manager_code", "manager_id", self._manager_id, None),
+            Field("since", "since", _parse_date, None),
+            Field("contract_end", "contract_end", _parse_date, None),
+            Field("status", "status", _chooser(_STATUS), "active", clearable=False),
+            Field("competitors", "competitors", _parse_bars, ""),
+            Field("employees", "employees", _parse_int, None),
+            Field("address", "address", _parse_text, ""),
+        )
+        for row in rows:
+            code, name = row.get("code"), row.get("name")
+            if not code:
+                raise row.fail("code 不能为空")
+            if not name:
+                raise row.fail("name 不能为空")
+            c = self.customers.get(code)
+            created = c is None
+            changes: list = []
+            if created:
+                c = Customer(code=code, name=name)
+                self.s.add(c)
+                self.customers[code] = c
+            else:
+                self.put(c, "name", name, changes)
+            self.fields(c, row, fields, created, changes)
+            if created or changes:
+                c.updated_at = datetime.utcnow()  # the resolver's index notices the change
+            self.record("customers", row, f"{code} {name}", created, changes)
+        self.s.flush()
+
+    def billing_(self, rows: list[Row]) -> None:
+        existing = {
+            (cid, m): b
+            for b, cid, m in self.s.execute(select(Billing, Billing.customer_id, Billing.month)).all()
+        }
+        for row in rows:
+            cust, month, amount = self.customer(row), _month(row), _money(row, "amount")
+            b = existing.get((cust.id, month))
+            created = b is None
+            changes: list = []
+            if created:
+                b = Billing(customer_id=cust.id, month=month, amount=amount)
+                self.s.add(b)
+                existing[(cust.id, month)] = b
+            else:
+                self.put(b, "amount", amount, changes)
+            self.record("billing", row, f"{cust.code} {month:%Y-%m}", created, changes)
+
+    def subscriptions_(self, rows: list[Row]) -> None:
+        fields = (
+            Field("quantity", "quantity", _parse_int, 1, clearable=False),
+            Field("monthly_fee", "monthly_fee", _parse_money, Decimal("0.00")),
+            Field("start", "start", _parse_date, None),
+            Field("end", "end", _parse_date, None),
+        )
+        existing = {(s.customer_id, s.product): s for s in self.s.execute(select(Subscription)).scalars()}
+        for row in rows:
+            cust = self.customer(row)
+            product = lookup_product(row.get("product"))
+            if product is None:
+                raise row.fail(f"产品「{row.get('product')}」不在产品目录里（写编码或名称，如 MAN_LINE / 城域网专线）")
+            s = existing.get((cust.id, product.code))
+            created = s is None
+            changes: list = []
+            if created:
+                s = Subscription(customer_id=cust.id, product=product.code)
+                self.s.add(s)
+                existing[(cust.id, product.code)] = s
+            self.fields(s, row, fields, created, changes)
+            self.record("subscriptions", row, f"{cust.code} {product.code}", created, changes)
+
+    def contacts_(self, rows: list[Row]) -> None:
+        fields = (
+            Field("title", "title", _parse_text, ""),
+            Field("role", "role", _chooser(_CUTE), "user", clearable=False),
+            Field("phone", "phone", _parse_text, ""),
+        )
+        existing = {(c.customer_id, c.name): c for c in self.s.execute(select(Contact)).scalars()}
+        for row in rows:
+            cust = self.customer(row)
+            name = row.get("name")
+            if not name:
+                raise row.fail("name 不能为空")
+            c = existing.get((cust.id, name))
+            created = c is None
+            changes: list = []
+            if created:
+                c = Contact(customer_id=cust.id, name=name)
+                self.s.add(c)
+                existing[(cust.id, name)] = c
+            self.fields(c, row, fields, created, changes)
+            self.record("contacts", row, f"{cust.code} {name}", created, changes)
+
+    def tickets_(self, rows: list[Row]) -> None:
+        fields = (
+            Field("status", "status", _chooser(_TSTATUS), "open", clearable=False),
+            Field("summary", "summary", _parse_text, ""),
+        )
+        existing = {(t.customer_id, t.opened, t.kind): t for t in self.s.execute(select(Ticket)).scalars()}
+        for row in rows:
+            cust = self.customer(row)
+            opened = _datetime(row, "opened")
+            if not row.get("kind"):
+                raise row.fail("kind 不能为空（故障、投诉 或 咨询）")
+            kind = _chooser(_KIND)(row, "kind", row.get("kind"))
+            t = existing.get((cust.id, opened, kind))
+            created = t is None
+            changes: list = []
+            if created:
+                t = Ticket(customer_id=cust.id, opened=opened, kind=kind)
+                self.s.add(t)
+                existing[(cust.id, opened, kind)] = t
+            self.fields(t, row, fields, created, changes)
+            self.record("tickets", row, f"{cust.code} {opened:%Y-%m-%d %H:%M} {kind}", created, changes)
+
+    def visits_(self, rows: list[Row]) -> None:
+        fields = (
+            Field("manager_code", "manager_id", self._manager_id, None),
+            Field("summary", "summary", _parse_text, ""),
+            Field("next_step", "next_step", _parse_text, ""),
+            Field("follow_up", "follow_up", _parse_date, None),
+            Field("people", "people", _parse_people, "[]"),
+            Field("products", "products", _parse_bars, ""),
+            Field("signals", "signals", _parse_bars, ""),
+            Field("follow_up_done", "follow_up_done", _parse_bool, False, clearable=False),
+            Field("follow_up_outcome", "follow_up_outcome", _chooser(_OUTCOME), ""),
+            Field("follow_up_closed_at", "follow_up_closed_at", _parse_datetime, None),
+            Field("follow_up_note", "follow_up_note", _parse_text, ""),
+        )
+        seen: dict[str, int] = {}
+        for row in rows:
+            cust = self.customer(row)
+            visit_date = _date(row, "date", required=True)
+            key = row.get("key")
+            if key and len(key) > 64:
+                raise row.fail("key 太长（最多 64 个字符）")
+            if not key:  # a hand-written file: the visit is the customer, the day and what was said
+                key = "imp:" + natural_key(cust.code, visit_date, row.get("summary"))[:36]
+            if key in seen:
+                raise row.fail(f"与第 {seen[key]} 行是同一条拜访（key {key}）")
+            seen[key] = row.line
+            v = self.s.execute(select(Visit).where(Visit.dedupe_key == key)).scalar_one_or_none()
+            created = v is None
+            changes: list = []
+            label = f"{cust.code} {visit_date:%Y-%m-%d}"
+            if not created and v.customer_id != cust.id:
+                raise row.fail(f"key {key} 是另一个客户的拜访，不能改到 {cust.code} 下")
+            if not created and v.deleted:
+                self.record("visits", row, label, False, [], "这条拜访已在助手里删除，导入不恢复")
+                self.report.rows[-1].status = "跳过"
+                continue
+            if created:
+                v = Visit(customer_id=cust.id, dedupe_key=key, visit_date=visit_date,
+                          created_at=datetime.utcnow(), deleted=False)
+                self.s.add(v)
+            else:
+                self.put(v, "visit_date", visit_date, changes, "date")
+            self.fields(v, row, fields, created, changes)
+            if created or changes:
+                v.updated_at = datetime.utcnow()
+            self.record("visits", row, label, created, changes)
+
+
+def import_tables(session: Session, tables: dict[str, list[Row]], replace: bool = False) -> ImportReport:
+    """Apply parsed tables inside the caller's transaction; raises ImportFailure on a bad row.
+
+    The caller commits, or rolls back for a dry run; the report says row by row what changed.
+    """
+    report = ImportReport(replaced=replace)
     if replace:
         for model in (Visit, Ticket, Contact, Subscription, Billing, Customer):
             session.execute(delete(model))
         session.flush()
-    imp = _Importer(session)
+    imp = _Importer(session, report)
     for name in ORDER:
         if name in tables:
             getattr(imp, f"{name}_")(tables[name])
             session.flush()
-    return imp.counts
+    return report
 
 
 # ---------------------------------------------------------------- export
 def export_rows(session: Session, table: str) -> tuple[list[str], list[list]]:
+    """Rows in the import schema: every row carries its key, so importing an export changes nothing."""
     if table not in SCHEMA:
         raise ValueError(f"没有这张表：{table}（可选：{', '.join(ORDER)}）")
     req, opt = SCHEMA[table]
@@ -456,15 +751,19 @@ def export_rows(session: Session, table: str) -> tuple[list[str], list[list]]:
     def fmt(v):
         if v is None:
             return ""
-        if isinstance(v, datetime):
-            return v.strftime("%Y-%m-%d %H:%M")
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        if isinstance(v, datetime):  # to the microsecond when it has them: the time is part of a key
+            if v.microsecond:
+                return v.strftime("%Y-%m-%d %H:%M:%S.%f")
+            return v.strftime("%Y-%m-%d %H:%M:%S") if v.second else v.strftime("%Y-%m-%d %H:%M")
         if isinstance(v, date):
             return v.strftime("%Y-%m-%d")
         return v
 
     if table == "managers":
         for m in session.execute(select(Manager).order_by(Manager.code)).scalars():
-            rows.append([m.code, m.name, m.telegram_user_id, m.team, m.role])
+            rows.append([m.code, m.name, m.telegram_user_id, m.team, m.role, m.wecom_user_id])
     elif table == "customers":
         for c in session.execute(select(Customer).order_by(Customer.code)).scalars():
             rows.append([c.code, c.name, c.aliases, c.industry, c.importance, mcodes.get(c.manager_id, ""),
@@ -482,21 +781,20 @@ def export_rows(session: Session, table: str) -> tuple[list[str], list[list]]:
         for t in session.execute(select(Ticket).order_by(Ticket.id)).scalars():
             rows.append([codes[t.customer_id], t.opened, t.kind, t.status, t.summary])
     elif table == "visits":
-        cols = ["customer_code", "date", "manager_code", "summary", "next_step", "follow_up",
-                "people", "products", "signals", "follow_up_done", "id"]
         for v in session.execute(
             select(Visit).where(Visit.deleted.is_(False)).order_by(Visit.visit_date, Visit.id)
         ).scalars():
             rows.append([codes[v.customer_id], v.visit_date, mcodes.get(v.manager_id, ""), v.summary,
-                         v.next_step, v.follow_up, v.people, v.products, v.signals,
-                         "yes" if v.follow_up_done else "no", v.id])
+                         v.next_step, v.follow_up, v.people, v.products, v.signals, v.follow_up_done,
+                         v.follow_up_outcome, v.follow_up_closed_at, v.follow_up_note, v.dedupe_key])
     return cols, [[fmt(x) for x in r] for r in rows]
 
 
 def write_csv(cols: list[str], rows: list[list], out) -> None:
+    """CSV with every text cell formula-safe (see escape_cell); the import undoes it."""
     writer = csv.writer(out)
     writer.writerow(cols)
-    writer.writerows(rows)
+    writer.writerows([escape_cell(v) if isinstance(v, str) else v for v in r] for r in rows)
 
 
 def write_xlsx(sheets: dict[str, tuple[list[str], list[list]]], path: Path) -> None:
