@@ -65,7 +65,19 @@ def create_app(package: str = "actions", secret: str | None = None):
     return app
 
 
+def keep_tensorflow_out() -> None:
+    """The note parser uses spaCy's rule-based matchers only; spaCy's thinc would import TensorFlow
+    (installed for Rasa) on its own and add ~300 MiB to this process. Mark it unavailable here, in the
+    action server's own process only (never on import: Rasa, in its process, needs it)."""
+    import sys
+
+    for name in ("tensorflow", "torch", "mxnet"):
+        if name not in sys.modules:
+            sys.modules[name] = None  # `import tensorflow` raises ImportError: thinc runs without it
+
+
 def main(argv: list[str] | None = None) -> None:
+    keep_tensorflow_out()
     p = argparse.ArgumentParser(prog="python -m actions.action_server", description="KAM action server")
     p.add_argument("--port", type=int, default=int(os.environ.get("ACTIONS_PORT", "5055")))
     p.add_argument("--interface", default=os.environ.get("ACTIONS_INTERFACE", "127.0.0.1"))

@@ -10,7 +10,7 @@ def test_fast_validation_accepts_good_and_rejects_bad_responses():
     from rasa.core.actions.action import RemoteAction
 
     install_fast_action_validation()
-    action = RemoteAction("action_customer_status", None)
+    action = RemoteAction("action_kam", None)
     good = {"events": [{"event": "slot", "name": "customer_id", "value": "1"}],
             "responses": [{"text": "华中钢铁集团有限公司", "buttons": [{"title": "拜访简报", "payload": "/visit_brief"}]}]}
     assert action._validate_action_result(good) is True

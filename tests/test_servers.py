@@ -118,7 +118,7 @@ def call(text: str, sender: str = "10001") -> dict:
     tracker = {"sender_id": sender, "slots": {}, "latest_message": {"text": text, "intent": {"name": "greet"},
                "entities": [], "metadata": {}}, "events": [], "paused": False, "followup_action": None,
                "active_loop": {}, "latest_action_name": None}
-    return {"next_action": "action_greet", "sender_id": sender, "tracker": tracker, "domain": {}, "version": "3.6.21"}
+    return {"next_action": "action_kam", "sender_id": sender, "tracker": tracker, "domain": {}, "version": "3.6.21"}
 
 
 def test_action_server_refuses_calls_without_rasas_token(action_server):
@@ -133,7 +133,7 @@ def test_action_server_refuses_calls_without_rasas_token(action_server):
 
 
 def test_action_server_error_does_not_echo_the_request(action_server):
-    bad = {"next_action": "action_greet", "tracker": {"latest_message": "机密备忘 not a dict"}, "version": "3.6.21"}
+    bad = {"next_action": "action_kam", "tracker": {"latest_message": "机密备忘 not a dict"}, "version": "3.6.21"}
     r = httpx.post(f"http://127.0.0.1:{action_server}/webhook", json=bad, headers={TOKEN_HEADER: action_token("s3cret")})
     assert r.status_code == 500 and "机密" not in r.text and len(r.text) < 200
 
