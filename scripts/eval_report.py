@@ -172,6 +172,14 @@ class Judge:
         return next((n for n in self.names if n in text), "")
 
 
+def aspect_ok(cmd, want) -> bool:
+    """The aspect (or, for a message asking several, all of them, in any order) of a look-up."""
+    got = [getattr(cmd, "aspect", None), *getattr(cmd, "also", ())]
+    if isinstance(want, list):
+        return sorted(got) == sorted(want)
+    return got[0] == want
+
+
 def wrote(reply) -> bool:
     """The reply proposes a CRM write: a note card, a pending change, or a save."""
     if reply is None:
@@ -211,7 +219,7 @@ def run_set(name: str, parser: Parser, judge: Judge, results: dict) -> None:
         if want and not str(want).startswith("@"):
             found.add(c_ok, f"「{item['text']}」 want {want} got {short(cmd)}")
         if exp.get("kind") == "lookup" and exp.get("aspect") and k_ok:
-            aspect.add(getattr(cmd, "aspect", None) == exp["aspect"], f"「{item['text']}」 want {exp['aspect']} got {short(cmd)}")
+            aspect.add(aspect_ok(cmd, exp["aspect"]), f"「{item['text']}」 want {exp['aspect']} got {short(cmd)}")
         if exp.get("kind") not in WRITE_KINDS:
             wrong_writes.add(not wrote(reply), f"「{item['text']}」 {short(cmd)}")
         if not r_ok and k_ok:
@@ -274,7 +282,7 @@ def run_set(name: str, parser: Parser, judge: Judge, results: dict) -> None:
                     good, why = False, "kind"
                 elif not judge.customer_ok(cmd, exp.get("customer"), context_id if "say" in turn else None):
                     good, why = False, "customer"
-                elif exp.get("aspect") and getattr(cmd, "aspect", exp["aspect"]) != exp["aspect"]:
+                elif exp.get("aspect") and hasattr(cmd, "aspect") and not aspect_ok(cmd, exp["aspect"]):
                     good, why = False, "aspect"
             dialog.add(good, f"{item.get('name', '')}: 「{said}」 want {exp} got {short(cmd)} {why}")
 

@@ -35,7 +35,8 @@ _PATTERNS = [
     ("relative", re.compile("|".join(sorted(_RELATIVE_DAYS, key=len, reverse=True)))),
     ("after", re.compile(rf"({_NUM}|半)\s*(个工作日|天|日|周|个星期|个礼拜|星期|礼拜|个月)\s*(后|以后|之后|内|之内|以内)")),
     ("dotted", re.compile(r"(?<![\d.])(\d{1,2})[./](\d{1,2})(?![\d.]|\s*(?:万|元|块|%|折|个|倍|G|M|k|T|兆|亿))")),
-    ("day", re.compile(rf"(?<![月\d一二三四五六七八九十])({_NUM})\s*[号日](?!\s*(?:线|楼|机|门|院|厂|馆|店|子))")),
+    ("week_within", re.compile(r"(这|本)(个)?(周|星期|礼拜)(内|之内|以内)")),
+    ("day", re.compile(rf"(?<![月\d一二三四五六七八九十])({_NUM})\s*[号日](?!\s*(?:线|楼|机|门|院|厂|馆|店|子|车间|仓|库|窗口|位|台|站|口))")),
 ]
 
 
@@ -129,6 +130,9 @@ def _resolve(kind: str, m: re.Match, today: date) -> date | None:
     if kind == "dotted":
         mo, d = int(g[0]), int(g[1])
         return _safe(today.year, mo, d) if 1 <= mo <= 12 else None
+    if kind == "week_within":  # 这周内: by Friday (by Sunday once Friday has passed)
+        friday = today - timedelta(days=today.weekday()) + timedelta(days=4)
+        return friday if friday >= today else friday + timedelta(days=2)
     if kind == "day":
         d = _n(g[0])
         return _safe(today.year, today.month, d) if d and 1 <= d <= 31 else None
@@ -149,7 +153,8 @@ def find_dates(text: str, today: date) -> list[DateMention]:
             day = _resolve(kind, m, today)
             if day is None:
                 continue
-            before = bool(re.match(r"\s*(前|之前|以前|为止)", text[end:])) or kind == "after" and m.group(3) in ("内", "之内", "以内")
+            before = (bool(re.match(r"\s*(前|之前|以前|为止)", text[end:])) or kind == "week_within"
+                      or kind == "after" and m.group(3) in ("内", "之内", "以内"))
             found.append(DateMention(text[start:end], start, end, day, before))
             taken.append((start, end))
     return sorted(found, key=lambda x: x.start)

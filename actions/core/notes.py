@@ -24,12 +24,13 @@ SURNAMES = (
 )
 TITLES = (
     "总经理", "副总经理", "董事长", "副总", "总监", "总", "主任", "副主任", "科长", "处长", "局长", "副局长",
-    "部长", "经理", "院长", "校长", "书记", "主管", "工", "老板", "董", "局", "处", "老师", "厂长", "行长", "所长",
+    "部长", "经理", "院长", "校长", "书记", "主管", "工", "老板", "董", "局", "处", "老师", "厂长", "行长", "所长", "科",
+    "姐", "哥", "师傅",
 )
 COMPETITORS = ("移动", "联通", "广电")
-MET_BEFORE = re.compile(r"(见|拜访|访|和|跟|与|找|约|陪|同|及|、)[^，。,.!！?？\s]{0,8}$")
+MET_BEFORE = re.compile(r"(见|拜访|访|和|跟|与|陪|同|及|、)[^，。,.!！?？\s]{0,8}$")
 SPOKE_AFTER = re.compile(r"^(说|讲|表示|反馈|透露|提到|同意|想|觉得|认为|嫌|要|希望|答应|问|对)")
-DECIDES_AFTER = re.compile(r"^(?!说[^了]|讲|表示)[^，。\s]{0,3}(拍板|审批|批准|批|决定|定夺|点头|签字|说了算)")
+DECIDES_AFTER = re.compile(r"^(?!说[^了]|讲|表示)[^，。\s]{0,5}(拍板|审批|批准|批|决定|定夺|点头|签字|说了算)")
 FOLLOW_CUES = re.compile(r"给|发|报|出|约|回复|答复|安排|准备|启动|跟进|再谈|再约|提交|开标|评估|演示|测速|解决|联系")
 CLAUSE_SPLIT = re.compile(r"[，。；;！!？?\n]|\s+")
 
@@ -194,7 +195,6 @@ def extract(
     def add_person(start: int, end: int, person: Person) -> None:
         if any(s < end and start < e for s, e in taken):
             return
-        person.verdict = _verdict(text, start, end)
         taken.append((start, end))
         people.append(person)
         positions[id(person)] = start
@@ -226,6 +226,12 @@ def extract(
             add_person(start, end, Person(mention, "" if mention[0] in "小老" else title, "", False))
 
     people.sort(key=lambda p: positions[id(p)])  # in the order the note names them
+    for p in people:
+        p.verdict = _verdict(text, positions[id(p)], spans[id(p)], sorted(taken))
+    for m in re.finditer(r"没(见|碰|遇)(到|着|上)?(他|她)", text):  # 胡总很不满 今天没见到他
+        before_it = [p for p in people if positions[id(p)] < m.start()]
+        if before_it:
+            before_it[-1].verdict = (3, False)
     _decide_met(people)
     met = [p for p in people if p.met]
     mentioned = [p for p in people if not p.met]
@@ -256,41 +262,80 @@ def extract(
 
 # Who was met. Looks at the words around the mention, in its clause (and the next clause when it
 # goes on about the same person: 约了张总 结果她开会没见上).
-NOT_MET_BEFORE = re.compile(r"(没|未|没能|没有)(见|碰|遇|约)(到|上|着|成)?\s*$|见不到\s*$|(听说|据说|转告|下次约|再约|要约|准备约|打算约|想约|约一下|让我找|通过)[^，。,;；]{0,4}$")
+NOT_MET_BEFORE = re.compile(
+    r"(没|未|没能|没有)(见|碰|遇|约)(到|上|着|成)?\s*$|见不到\s*$|(听说|据说|转告|下次约|再约|要约|准备约|打算约|想约|约一下|让我找|通过)[^，。,;；]{0,4}$"
+    r"|(下周|明天|后天|改天|回头|再|要|准备|打算|下次|过两天)(去)?(找|约|见|拜访|碰)(一下)?[^，。,;；]{0,3}$|本来约的?$|原来约的?$"
+)
 NOT_MET_AFTER = re.compile(
     r"^[^，。,;；]{0,10}?(不在|没在|没来|没到|出差|外出|请假|休假|在外地|在开会|开会没|开会去了|去开会|临时有会|没空|没时间|没见上|没见到|没见着|没碰上|没碰到|"
-    r"没见成|没约上|联系不上|没露面|没能见|见不上|没见|没参加|缺席|没出席|没到场|都没来|调走|不露面|去外地|在外地)"
+    r"没见成|没约上|联系不上|没露面|没能见|见不上|没见|没参加|缺席|没出席|没到场|都没来|调走|不露面|去外地|在外地|"
+    r"只打了电话|电话里|打了个电话|通了电话|只通了电话|人在(外地|上海|北京|深圳|广州|省里|外面|国外)|人不在|出国|开会去了|去省局|去.{1,4}开会)"
 )
 NOT_A_NICKNAME = re.compile(r"小于|小白|小龙虾|小金库|小石子|小方向|小江湖|老白干|老江湖|老黄历|老毛病|老方法|老地方|老万年|老龙头|老石头|小高层|老高层")
-MET_AFTER = re.compile(r"都见(了|到了|着了|过了)|都在|也在|在场|一起见|都来了|也来了|见上了|见到了|终于见|(今天|上午|下午|刚)?见了|见过了|陪同|一起(吃|聊|谈|开)")
+MET_AFTER = re.compile(
+    r"都见(了|到了|着了|过了)|都在|也在|在场|一起见|都来了|也来了|见上了|见到了|终于见|(今天|上午|下午|刚)?见了|见过了|陪同|陪着|接待|"
+    r"一起(吃|聊|谈|开)|[个人]都在|(?<![不没])在$|(?<![不没])在(?=[\s，,])|三个人|几个人|碰上了|碰到了"
+)
+FUTURE_AFTER = re.compile(r"^[^，。,;；\s]{0,4}(下周|明天|后天|回来|以后|过几天|出差回|再(说|谈|定)|在考虑|考虑)")
+OTHER_PERSON = re.compile(rf"领导|老板|他们|院长|局长|行长|校长|[{SURNAMES}](?:{TITLE_RE})")
+SHARED = re.compile(r"\s*(都|一起|全|全都|几个人|[两三四五]个人|他们都|这几个|在(?![考想谈聊])|也在)")
+GENERIC_TITLES = ("工", "老师", "姐", "哥", "师傅", "科")
 CONTINUES = re.compile(r"^\s*(他|她|人|结果|但|可|不过|可惜|却|而)")
 
 
-def _verdict(text: str, start: int, end: int) -> tuple[int, bool | None]:
+def _group_end(text: str, end: int, mentions: list[tuple[int, int]]) -> int:
+    """Where a run of people named together ends, so they share what follows: 黄总和周主任, 钱局孙科长;
+    across spaces only when what follows is said of them all (钱局 孙科 都在, 郭总 张主任 胡丽三个人一起见的)."""
+    def run(end: int, gap_re: str) -> int:
+        while True:
+            gap = re.match(gap_re, text[end:]).end()
+            nxt = next((m for m in mentions if m[0] == end + gap), None)
+            if nxt is None:
+                return end
+            end = nxt[1]
+
+    tight = run(end, r"[、和跟与及,，]*")
+    wide = run(end, r"[\s、和跟与及,，]*")
+    if wide != tight and SHARED.match(text[wide:]):
+        return wide
+    return tight
+
+
+def _verdict(text: str, start: int, end: int, mentions: list[tuple[int, int]] = ()) -> tuple[int, bool | None]:
     """(how sure, met?) from the words around one mention: 3 an explicit "not met" (不在, 没见到,
     听说), 2 explicit evidence (见了X, X说, X也在; X拍板 = not met), 1 the note opens with the person,
     0 nothing said (decided by _decide_met)."""
     clause_start = max(text.rfind(ch, 0, start) for ch in "，。,;；！!？?\n ：:、") + 1
     before = text[clause_start:start]
+    own_after = text[end:]
+    end = _group_end(text, end, list(mentions))
     after = text[end:]
     nxt = CLAUSE_SPLIT.split(after, maxsplit=1)
     this_rest = nxt[0] if nxt else ""
     follow = after[len(this_rest):].lstrip("，。,;；！!？? \n")
-    next_clause = CLAUSE_SPLIT.split(follow, maxsplit=1)[0] if CONTINUES.match(follow) else ""
+    telegraphic = this_rest.strip() == ""  # 梁董 只打了电话: the next fragment is about them
+    next_clause = CLAUSE_SPLIT.split(follow, maxsplit=1)[0] if (CONTINUES.match(follow) or telegraphic) else ""
     if NOT_MET_BEFORE.search(before):
         return 3, False
-    if SPOKE_AFTER.match(after) and not DECIDES_AFTER.match(after):
-        return 2, True  # 韩主任说领导出差了: the one who speaks was met
     neg = NOT_MET_AFTER.search(this_rest)
+    if SPOKE_AFTER.match(own_after) and not DECIDES_AFTER.match(own_after):
+        between = this_rest[: neg.start(1)] if neg else ""
+        if not neg or OTHER_PERSON.search(between):
+            return 2, True  # 韩主任说领导出差了: the one who speaks was met (领导 was away)
+        return 3, False  # 张总同意了但人没来
+    if MET_BEFORE.search(before) and not NOT_MET_AFTER.match(own_after.lstrip()[:6]):
+        return 2, True  # 见了林主任 (黄总高总都不在): the words right before the name say it
     pos = MET_AFTER.search(this_rest)
     if neg and not (pos and pos.start() < neg.start()):
         return 3, False
-    if DECIDES_AFTER.search(after[:8]) and not MET_BEFORE.search(before):
+    if DECIDES_AFTER.search(own_after[:8]) and not MET_BEFORE.search(before):
         return 2, False  # 王总拍板了: decides, was not met
     if not pos and NOT_MET_AFTER.search(next_clause):
         return 3, False  # 约了张总 结果她开会没见上
     if pos or MET_BEFORE.search(before):
         return 2, True
+    if FUTURE_AFTER.match(own_after):
+        return 1, False  # 黄总下周回来: talked about, not met
     if start <= 3:
         return 1, True
     return 0, None
@@ -300,7 +345,7 @@ def _decide_met(people: list) -> None:
     """One verdict per person over all their mentions (the surest wins; an explicit "not met" beats
     "met" at the same certainty); someone nothing is said about counts as met only if nobody else is
     (the first person named is usually the one met)."""
-    best: dict[str, tuple[int, bool | None]] = {}
+    best: dict[str, tuple[int, bool | None]] = {}  # name -> surest verdict
     for p in people:
         strength, met = p.verdict
         old = best.get(p.name)
@@ -309,9 +354,11 @@ def _decide_met(people: list) -> None:
     anyone = any(v[1] for v in best.values())
     for p in people:
         strength, met = best[p.name]
-        p.met = met if met is not None else not anyone
-        if met is None and not anyone:
-            anyone = True
+        if met is None:
+            # Someone named with nothing said about them: a note that lists people (华钢 周明 王磊 …)
+            # met them; one that already says who was met only mentions the others.
+            met = not anyone
+        p.met = met
 
 
 def _match_contact(mention: str, contacts: Sequence[ContactFact]) -> ContactFact | None:
@@ -324,7 +371,12 @@ def _match_contact(mention: str, contacts: Sequence[ContactFact]) -> ContactFact
         return None
     surname, title = mention[0], mention[1:]
     loose = [c for c in contacts if c.name.startswith(surname) and title and title in c.title]
-    return loose[0] if len(loose) == 1 else None
+    if len(loose) == 1:
+        return loose[0]
+    if title in GENERIC_TITLES:  # 郭工, 胡老师, 张姐: the one contact with that surname
+        same = [c for c in contacts if c.name.startswith(surname)]
+        return same[0] if len(same) == 1 else None
+    return None
 
 
 def _title_after(text: str, pos: int) -> str:
@@ -346,16 +398,17 @@ def _dedupe(people: list[Person]) -> list[Person]:
 # A week, month or year without a day is not a date to follow up on ("下周给方案" → none).
 VAGUE = re.compile(r"^(这|本|下|上|今|明|去)?(个)?(周|星期|礼拜|月|年)$")
 # Who does what in a clause: the manager's own promise is the follow-up, not the customer's plan.
-MANAGER_SUBJECT = re.compile(r"(^|[，,\s])(我|我们|咱|咱们|俺|本人)")
+MANAGER_SUBJECT = re.compile(r"(我|我们|咱|咱们|俺|本人)(?!的)")
 CUSTOMER_SUBJECT = re.compile(
     rf"^(他|她|他们|她们|对方|客户|老板|领导|甲方|人家|院里|局里|行里|厂里|公司|集团|[{SURNAMES}](?:{TITLE_RE})|"
     r"[\u4e00-\u9fff]{2,3}(说|表示|透露|讲))"
 )
 MANAGER_VERBS = re.compile(
-    r"给|发|报|出|提交|准备|安排|约|带|送|拿|做|写|整理|跟进|回访|演示|测|上门|过去|再去|联系|协调|申请|落实|确认|催|对接|"
+    r"给|发|报|出|提交|准备|安排|约|带|送|拿|做|写|整理|跟进|回访|演示|测|上门|过去|再去|联系|协调|申请|落实|确认|催|对接|找|碰|"
     r"回复|答复|沟通|处理|解决|办|启动|交|补|改|调|开通|装|签"
 )
 VISIT_WORDS = re.compile(r"去|见|拜访|走访|聊|谈|开会|吃饭|碰|来|到|访|约|陪|汇报|演示|上门")
+VAGUE_TIME = re.compile(r"下周|下个?月|回头|改天|过两天|过几天|年后|节后|月中|月初")
 NEGATED = re.compile(r"没|不|别|未")
 DONE_ALREADY = re.compile(r"(发|给|报|约|交|送|办|做)(了|过)")
 
@@ -426,11 +479,14 @@ def _next_step(text: str, follow: DateMention | None, clause: str) -> str:
         if len(own) < 2:  # "把报价发过去 下周三前" → the words before the date
             own = CLAUSE_SPLIT.split(text[: follow.start].rstrip())[-1]
         return _tidy(own)
-    for c in reversed([c for c in CLAUSE_SPLIT.split(text) if c]):
-        if (_side(c) == "manager" and FOLLOW_CUES.search(c) and not DONE_ALREADY.search(c) and not NEGATED.search(c)
-                and not find_dates(c, date.today())):
-            return _tidy(c)
-    return ""
+    best, rank = "", 0
+    for c in [c for c in CLAUSE_SPLIT.split(text) if c]:
+        if _side(c) != "manager" or DONE_ALREADY.search(c) or NEGATED.search(c) or not (FOLLOW_CUES.search(c) or MANAGER_VERBS.search(c)):
+            continue
+        r = 3 if MANAGER_SUBJECT.search(c) else 2 if VAGUE_TIME.search(c) else 1  # 我…  > 下周找周明 > 给食堂用
+        if r >= rank:
+            best, rank = c, r
+    return _tidy(best) if best else ""
 
 
 def _tidy(clause: str) -> str:

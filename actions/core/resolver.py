@@ -51,7 +51,7 @@ ORG_TYPES = (
 )
 # How managers shorten a kind of organisation (十堰隆盛口腔医院 → 隆盛口腔, 孝感华信职业技术学校 → 华信职校).
 ORG_SHORT = {
-    "职业技术学校": ("职校", "职业学校"), "职业技术学院": ("职院", "职业学院"), "外国语学校": ("外校", "外国语"),
+    "职业技术学校": ("职校", "职业学校"), "职业技术学院": ("职院", "职业学院"), "职业学院": ("职院",), "外国语学校": ("外校", "外国语"),
     "实验小学": ("实小", "小学"), "实验中学": ("实中", "中学"), "妇幼保健院": ("妇幼", "保健院"), "商务酒店": ("酒店",),
     "国际饭店": ("饭店", "酒店"), "大酒店": ("酒店",), "连锁超市": ("超市",), "税务分局": ("税务局", "税务"),
     "证券营业部": ("证券",), "村镇银行": ("银行",), "口腔医院": ("口腔",), "中医院": ("医院",), "小额贷款": ("小贷",),
@@ -202,6 +202,10 @@ class CustomerIndex:
             self.strength[v] = max(strength, self.strength.get(v, WEAK))
             self.lengths.add(len(v))
             if strength == WEAK:
+                if _CJK.search(v):  # mingzhu: a bare brand in pinyin, long enough not to be an English word
+                    full = "".join(lazy_pinyin(v, errors="ignore"))
+                    if len(full) >= 6:
+                        self.pinyin.setdefault(full, set()).add(entry.id)
                 continue
             if len(v) >= MIN_TYPO_LEN:
                 for d in _deletions(v):
@@ -269,11 +273,16 @@ class CustomerIndex:
         return ids, (next(iter(hits.values())) if hits else "")
 
     def _pinyin(self, text: str) -> tuple[set[int], str]:
-        tokens = _ASCII_RUN.findall(text)
-        for token in tokens + ["".join(tokens)] if len(tokens) > 1 else tokens:
+        """Pinyin typed on a phone: one word (hzgt, huazhonggangtie) or a few (hengtai zhiye)."""
+        words = re.findall(r"[a-z]+", text)
+        spans = [(i, j) for i in range(len(words)) for j in range(min(len(words), i + 4), i, -1)]
+        for i, j in sorted(spans, key=lambda p: -(p[1] - p[0])):
+            token = "".join(words[i:j])
+            if len(token) < 3:
+                continue
             ids = self.pinyin.get(token)
             if ids:
-                return set(ids), token
+                return set(ids), " ".join(words[i:j])
         return set(), ""
 
     def _prefix(self, text: str) -> tuple[set[int], str]:

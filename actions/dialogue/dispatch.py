@@ -83,6 +83,8 @@ def _context(turn: Turn, cmd: c.Command, reply: Reply) -> dict:
         ctx["filters"] = {k: getattr(cmd, k) for k in ("tier", "stage", "industry", "warning", "manager") if getattr(cmd, k)}
     if isinstance(cmd, c.LookUp) and cmd.aspect == "person":
         ctx["aspect"] = "person"
+    if isinstance(cmd, c.Policy):
+        ctx["topic"] = cmd.topic
     if isinstance(cmd, c.Offer | c.Policy) and cmd.discount is None and previous.get("discount") is not None:
         ctx.setdefault("discount", previous["discount"])
     undo = previous.get("undo")

@@ -40,7 +40,11 @@ def look_up(turn: Turn, cmd: c.LookUp) -> Reply:
     if cmd.aspect == "person" and cmd.person:
         text = briefs.person_text(facts, cmd.person)
     elif cmd.aspect not in ("overview", "person"):
-        text = briefs.aspect_text(facts, cmd.aspect, alerts, now=turn.now)
+        parts = [briefs.aspect_text(facts, cmd.aspect, alerts, now=turn.now)]
+        for more in cmd.also:  # 华钢级别 合同: both, the title once
+            section = briefs.aspect_text(facts, more, alerts, now=turn.now).splitlines()
+            parts.append("\n".join(section[1:] if section and section[0].startswith(facts.name) else section))
+        text = "\n".join(parts)
     else:
         text = briefs.status_text(facts, alerts, now=turn.now, viewer_is_owner=customer.manager_id == turn.manager.id)
     return Reply(text, next_step_buttons(facts), customer_slot(customer))

@@ -9,6 +9,7 @@ the next message, without retraining.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 
@@ -113,6 +114,10 @@ class CrmGazetteer:
     def resolve(self, text: str) -> Resolution:
         return self.index.resolve(text, self.visible)
 
+    def strength_of(self, variant: str) -> int:
+        """How sure a match on this name form is (resolver.STRONG / DERIVED / WEAK)."""
+        return self.index.strength.get(normalize(variant), 0)
+
     def by_code(self, code: str) -> Resolution:
         for e in self.index.entries.values():
             if e.code == code:
@@ -138,6 +143,12 @@ class CrmGazetteer:
             for form in _short_forms(name, title):
                 forms.setdefault(form, []).append((name, title, cid))
         found = {n for _, n, _, _ in hits}
+        m = re.search(r"姓(.)", low)
+        if m and customer_id is not None:  # 有个姓胡的: the one contact of this customer with that surname
+            same = [(n, t, c) for n, t, c in getattr(self.index, "contacts", ()) if c == customer_id and n.startswith(m.group(1))]
+            if len(same) == 1 and same[0][0] not in found:
+                hits.append((m.start(), *same[0]))
+                found.add(same[0][0])
         for form, people in forms.items():
             pos = low.find(form)
             if pos < 0:

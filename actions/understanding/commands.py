@@ -106,6 +106,7 @@ class LookUp(Command):
     customer: CustomerRef = NO_CUSTOMER
     aspect: str = "overview"
     person: str = ""  # aspect "person": the contact asked about
+    also: tuple[str, ...] = ()  # more aspects asked in the same message (华钢级别 合同)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ ASPECT_ZH = {
 }
 # After a weak (two-character brand) match, these characters mean the name goes on (江城农商: another
 # organisation, so ask before taking 江城商业银行).
-_NAME_GOES_ON = set("农商银医学职中小大酒宾饭科电集公股实贸物快网超管政税证保度村钢机供连口妇外国第信实电化能源建工")
+_NAME_GOES_ON = set("农商银医学职中小大酒宾饭科电集公股实贸物快网超管政税证保度村钢机供连口妇外国第信实电化能源建工师范院校")
 
 
 @dataclass(frozen=True)
@@ -202,6 +202,12 @@ class Router:
             return c.CustomerRef("unknown", typed=longer or res.matched, hidden=tuple(res.hidden_ids), source="text")
         if res.status == "forbidden":
             return c.CustomerRef("unknown", typed=res.matched, hidden=tuple(res.hidden_ids), source="text")
+        if res.status == "found" and res.how == "exact" and not res.weak and self._glued_after_weak() and self._is_derived(res):
+            longer = self._unknown_name(self.s.text)  # 华中科技大学 is not 华中科技职业学院
+            if longer and longer != res.matched:
+                return c.CustomerRef("unknown", typed=longer, source="text")
+            if self.s.ood:
+                return c.NO_CUSTOMER  # 导航去华中科技大学
         if res.status == "found":
             if res.weak and self._glued_after_weak():
                 return c.CustomerRef("ambiguous", candidates=tuple(res.ids), typed=res.matched, source="text")
@@ -222,8 +228,13 @@ class Router:
         s = self.s
         if s.ood and not s.crm_words:
             return False
-        bare = len(s.rest.replace(MASK, "")) <= 3
-        return bare or bool(s.aspects or s.crm_words or s.cues - {"help"} or s.note_score >= 2 or s.person_title)
+        left = re.sub(r"[呢吗啊呀的了?？!！,，。\s]", "", s.rest.replace(MASK, ""))
+        bare = left == "" or re.fullmatch(r"(怎么样|咋样|情况|近况|最近怎么样|最近咋样|现在怎么样)", left) is not None
+        return bare or bool(s.aspects or s.crm_words or s.cues - {"help"} or s.note_score >= 2 or s.person_title or s.product)
+
+    def _is_derived(self, res) -> bool:
+        strength = getattr(self.gaz, "strength_of", None)
+        return strength is not None and strength(res.matched) < 2
 
     def _glued_after_weak(self) -> bool:
         rest = self.s.rest
@@ -291,10 +302,11 @@ class Router:
             return c.Confirm()
         if lx.NO.match(t):
             return c.Cancel()
-        if waiting and len(t) <= 14 and not s.has("edit", "move", "close", "drop") and not self.ref.found:
-            if re.search(r"取消|不记了|别记|不要了|不存|别存|算了|不用记|先不记", t):
+        short_answer = len(t) <= (20 if waiting else 14) and not (s.cues - {"help", "delete", "note_ref"} if waiting else s.cues - {"help"})
+        if short_answer and self.ref.status == "none" and not (s.aspects or s.product or s.contacts or s.note_score >= 2):
+            if re.search(r"取消|不记了|别记|不要了|不存|别存|不用记|先不记", t) or lx.NO_ANY.search(s.text):
                 return c.Cancel()
-            if re.search(r"保存|存上|存吧|存一下|存了吧|确认|没问题|就这样", t) and not re.search(r"不|别|没存", t):
+            if lx.YES_ANY.search(s.text) and not re.search(r"不|别|没存", t):
                 return c.Confirm()
         note = ctx.pending_note
         if note and note.get("unparsed") and self.ref.status in ("found", "ambiguous") and len(s.rest.replace(MASK, "")) <= 4:
@@ -327,8 +339,10 @@ class Router:
             return None
         res = s.resolution
         strong_customer = self.ref.status == "found" and self.ref.source == "text" and not res.weak and res.how != "typo"
-        if strong_customer or ((s.crm_words or s.product) and not _CONSUMER.search(s.rest)):
-            return None
+        top, conf = self.u.top
+        homonym = top == "out_of_scope" and conf >= 0.4 and self.ref.status == "none" and not s.contacts
+        if strong_customer or ((s.crm_words or s.product) and not _CONSUMER.search(s.rest) and not homonym):
+            return None  # 水稻成熟期 / 暴雨预警: an everyday cue, a CRM-looking word, and the classifier says not work
         if self.ref.status == "unknown" and _STRONG_ORG.search(self.ref.typed):
             return None  # "武当山旅游公司最近怎么样": a company nobody has, not a trip
         return c.OutOfScope()
@@ -354,8 +368,10 @@ class Router:
         pending = _parsed(ctx.pending_note)
         if not s.has("edit", "delete") and not (pending and _NOT_MET_EDIT.search(s.text)):
             return None
-        if s.has("close", "move", "drop") and not pending and (not s.has("note_ref") or "跟进" in s.text):
-            return None  # "华钢那个跟进改到周五" is a follow-up move; "那条跟进删了" a drop
+        if s.has("close", "move", "drop") and not pending and (not s.has("note_ref") or re.search(r"跟进|不跟了|不用跟|别跟", s.text)):
+            return None  # "华钢那个跟进改到周五" is a follow-up move; "那条删了吧 不跟了" a drop
+        if pending and self.ref.found and self.ref.id != (ctx.pending_note or {}).get("customer_id") and s.note_score >= 1:
+            return None  # 刚才那条客户弄错了 是东湖管委会 …: a new note for the right customer
         if not pending and not ctx.pending_edit:
             refers = s.has("note_ref") or re.search(r"拜访|记录|刚才|刚刚|上一条|见的|人名|名字|日期|跟进(时间|日期)|下一步|见到的", s.text)
             if not refers:
@@ -371,7 +387,10 @@ class Router:
         s = self.s
         if not s.has("close", "move", "drop"):
             return None
-        if s.note_score >= 4 and not s.has("drop"):
+        explicit = re.search(r"跟进|提醒|勾掉|划掉|todo|可以关|标记|follow|待办", s.text)
+        if len(s.text) > 80 and s.note_score >= 2:
+            return None  # a long account of a visit, whatever words it contains
+        if s.note_score >= 4 and not s.has("drop") and not explicit:
             return None  # a visit note that also says 方案给了
         refers = (
             self.ref.status in ("found", "ambiguous") or s.pronoun or s.has("followups")
@@ -382,6 +401,8 @@ class Router:
             return None
         ref = self.ref if self.ref.status != "none" else c.NO_CUSTOMER
         visit_id = self.ctx.last.get("visit_id") if ref.status == "none" else None  # the one in focus, unless a customer is named
+        if ref.status == "none" and self.ctx.customer_id and self.ctx.last.get("kind") in ("confirm", "note", "lookup", "visits", "show_visit"):
+            ref = c.CustomerRef("found", self.ctx.customer_id, source="context")  # 报价刚发过去了, right after the note
         if s.has("drop"):
             reason = re.sub(r"^.*?(不用跟了|不跟了|不用跟进|取消跟进|不做了|黄了|放弃了?)[，,。\s]*", "", self.text).strip()
             return c.DropFollowUp(ref, visit_id, reason[:60])
@@ -403,7 +424,14 @@ class Router:
         diet_note = self.u.p("log_visit")
         pending = ctx.pending_note
         more = _parsed(pending) and s.note_score >= 1 and not s.question and self.ref.status in ("none", "found")
-        if s.note_score < 2 and not more and not (s.note_score >= 1 and diet_note >= 0.6 and len(s.rest) >= 8):
+        asks = _REQUEST.search(s.rest) or s.has("spin", "fabe", "brief", "visits") or (s.has("offer") and re.search(r"帮我|给我|出个|来个", s.rest))
+        if asks and (not _PAST_VISIT.search(s.text) or s.question) and not _parsed(pending):
+            return None  # "帮我把华钢的拜访记录调出来": a request, not an account of a visit
+        fragments = [f for f in re.split(r"[\s,，。；;]+", s.text) if f]
+        # 东湖分局 钱局 同意试点 月底签; 华钢王科长 故障已处理: a customer, a person, what happened
+        telegraphic = (self.ref.found and s.person_title and len(fragments) >= 2 and not s.question and not asks
+                       and "person_q" not in s.aspects and (len(fragments) >= 3 or _TELEGRAPHIC.search(s.rest)))
+        if not telegraphic and s.note_score < 2 and not more and not (s.note_score >= 1 and diet_note >= 0.6 and len(s.rest) >= 8):
             return None
         if s.question and s.note_score < 3:
             return None
@@ -434,7 +462,7 @@ class Router:
             return c.Greet()
         if lx.THANKS.match(t):
             return c.Thanks()
-        if lx.BYE.match(t):
+        if lx.BYE.match(t) or (len(t) <= 16 and lx.BYE_ANY.search(s.text) and not (s.cues or s.aspects) and self.ref.status == "none"):
             return c.Goodbye()
         if s.has("help") and self.ref.status == "none" and not s.aspects:
             return c.Help()
@@ -443,9 +471,12 @@ class Router:
     # 8 ---------------------------------------------------------- one contact person
     def person(self) -> c.Command | None:
         s = self.s
-        if not s.contacts or "person_q" not in s.aspects:
+        if not s.contacts:
             return None
         name, _, cid = s.contacts[0]
+        left = re.sub(r"[Ⓒ呢吗啊呀的了?？!！,，。\s]|这个人|这人|情况|怎么样|咋样", "", s.rest.replace(name, ""))
+        if "person_q" not in s.aspects and left:
+            return None  # "长江物流梁宏" alone asks about him; "梁宏说…" is something else
         ref = self.ref if self.ref.status == "found" else c.CustomerRef("found", cid, source="contact")
         return c.LookUp(ref, "person", name)
 
@@ -461,19 +492,21 @@ class Router:
             f = last.get("filters") or {}
             return c.Portfolio(f.get("tier", ""), f.get("stage", ""), f.get("industry", ""), f.get("warning", ""),
                                f.get("manager", ""))
+        if re.search(r"跟进|待办|任务|todo|follow", s.text):
+            return None  # 哪些跟进快到期了: follow-ups, not customers
         filters = bool(s.tier or s.stage or s.industry or s.warnings or s.team_member)
-        listing = s.has("portfolio") or re.search(r"(客户|的)(有哪些|有几个|有多少|呢|列表)|哪些|几个|多少|(行业|类|期)?的?客户(们)?$", s.text)
+        listing = s.has("portfolio") or re.search(r"(客户|的)(有哪些|有几个|有多少|呢|列表)|哪些|几个|多少|(行业|类|期)?的?客户(们)?$|的(呢)?$", s.text)
         if s.pronoun and not s.has("portfolio"):
             return None
         if not (listing and (filters or re.search(r"我的客户|客户(有哪些|列表|清单|名单)|所有客户|全部客户", s.text))):
-            if not (filters and s.warnings and re.search(r"哪些|哪几|哪家|几个|几家|多少个|多少家|有谁|都有|列|有没有客户", s.text)):
+            if not (filters and s.warnings and re.search(r"哪些|哪几|哪家|几个|几家|多少个|多少家|有谁|都有|列|有没有客户|的(呢)?$", s.text)):
                 if re.search(r"我.{0,4}(管|有|负责|手上|手里).{0,4}(多少|几)(个|家)?客户|客户.{0,3}(一共|总共).{0,3}(多少|几)", s.text):
                     return c.Portfolio(count=True)
                 return None
-        if s.has("policy") and not re.search(r"我的客户|我手上|手里|名下|哪些|哪几|列|有几个|有多少个", s.text):
+        if s.has("policy") and (lx.POLICY_SPECIFIC.search(s.rest) or not re.search(r"我的客户|我手上|手里|名下|哪些|哪几|列|有几个|有多少个", s.text)):
             return None
         if set(s.warnings) <= {"competitor", "any"} and not (s.tier or s.stage or s.industry or s.team_member) and "客户" not in s.rest:
-            if not re.search(r"我的|我手|名下|哪些|哪几", s.rest) or "any" not in s.warnings:
+            if not re.search(r"我的|我手|名下|哪些|哪几|的(呢)?$", s.rest) or "any" not in s.warnings:
                 return None  # "电信和移动哪个信号好" names a competitor, not a portfolio question
         if s.has("offer") and s.tier and not s.warnings:
             return None  # "白金客户有啥优惠"
@@ -503,6 +536,9 @@ class Router:
         if self.ref.status in ("found", "ambiguous", "unknown") or s.pronoun:
             return None
         t = s.rest
+        last = self.ctx.last
+        if last.get("kind") == "policy" and s.tier and len(re.sub(rf"{s.tier}|客户|那|呢|的|[?？,，。\s]", "", t)) == 0:
+            return c.Policy(last.get("topic") or "entitlement", tier=s.tier)  # 那翡翠呢
         named_stage = re.search(r"获取期|提升期|成熟期|衰退期|离网期|生命周期", t)
         if s.discount is not None or s.has("discount_q"):
             if re.search(r"谁(来)?批|谁(来)?审批|谁能批|审批|权限|能批多少|要谁批|谁说了算|归谁|级别批", t):
@@ -530,6 +566,8 @@ class Router:
         s, u = self.s, self.u
         ref = self.ref
         named = ref.status in ("found", "ambiguous", "unknown")
+        if not named and re.search(r"跟进|待办|任务|todo|follow", s.text) and not s.pronoun:
+            return None  # 哪些跟进快到期了: the to-do list
         follow_up_q = s.pronoun or self._context_follow_up()
         if not named and not follow_up_q:
             return None
@@ -538,20 +576,26 @@ class Router:
         carried = self._carry_over(ref)
         if carried is not None:
             return carried
-        if s.has("brief") and (not s.has("fabe", "spin") or (not s.product and _BEFORE_VISIT.search(s.rest))):
+        specific = [a for a in s.aspects if a not in ("overview", "person_q")]
+        strong_brief = _STRONG_BRIEF.search(s.rest) and not re.search(r"准备.{0,6}(材料|资料|合同|报价|方案)", s.rest)
+        if s.has("brief") and (strong_brief or not (specific or _EXPLICIT_OVERVIEW.search(s.rest))) and (
+            not s.has("fabe", "spin") or (not s.product and _BEFORE_VISIT.search(s.rest))
+        ):
             return c.Brief(ref)
-        if s.has("spin") or (re.search(r"(见|找).{0,8}(cio|cto|老板|领导|总|主任|局长|院长)", s.rest) and re.search(r"问|聊|说", s.rest)):
+        if s.has("spin") or (re.search(r"(见|找).{0,8}(cio|cto|老板|领导|总|主任|局长|院长)", s.rest) and re.search(r"问|聊|说", s.rest)
+                             and s.question and not _PAST_VISIT.search(s.text)):
             role = next((k for k, p in lx.ROLE_WORDS if p.search(s.rest)), "")
             return c.Spin(ref, role, s.contacts[0][0] if s.contacts else "")
         if s.has("fabe") and (s.product or not s.has("offer")):
             return c.Fabe(ref, s.product, s.industry)
         if s.discount is not None or s.has("discount_q") or (s.has("offer") and (not s.aspects or set(s.aspects) <= {"contract", "overview", "spend", "risks"})):
             return c.Offer(ref, discount=s.discount)
-        if s.has("visits") and self._aspect() in (None, "overview", "last_visit"):
+        if s.has("visits") and (self._aspect() in (None, "overview") or (self._aspect() == "last_visit" and _RECORDS.search(s.rest))):
             return c.ListVisits(ref, period_in(s.text, u.today))
         if s.product and not s.aspects and re.search(r"讲|介绍|推|卖", s.rest):
             return c.Fabe(ref, s.product, s.industry)
-        aspect = self._aspect()
+        aspects = self._aspects()
+        aspect = aspects[0] if aspects else None
         if aspect is None:
             if not named:
                 return None
@@ -569,12 +613,12 @@ class Router:
                     return c.Offer(ref)
                 if mapped == "visits":
                     return c.ListVisits(ref)
-        return c.LookUp(ref, aspect)
+        return c.LookUp(ref, aspect, also=tuple(a for a in aspects[1:3] if a != "person"))
 
     def _carry_over(self, ref: c.CustomerRef) -> c.Command | None:
         """"江城银行呢" / "唐院长呢": the same question as the last one, about another customer or person."""
         s, last = self.s, self.ctx.last
-        bare = re.sub(r"[Ⓒ呢的那么吗啊呀?？,，。\s]|那个|那家|这家|的呢|怎么样|咋样|又|还有", "", s.rest)
+        bare = re.sub(r"换一个|换个|再看看|再看|还有|那个|那家|这家|的呢|怎么样|咋样|[Ⓒ呢的那么吗啊呀又?？,，。\s]", "", s.rest)
         if len(bare) > 1 and not (s.contacts and len(bare) <= 3):
             return None
         kind = last.get("kind")
@@ -607,9 +651,32 @@ class Router:
         aspect = self._aspect()
         return bool(aspect and (aspect != "overview" or len(s.rest) <= 8))
 
+    def _aspects(self) -> list[str]:
+        """Every aspect asked about, in the order the message asks (华钢级别 合同 → tier, contract)."""
+        s = self.s
+        first = self._aspect()
+        if first is None:
+            return []
+        rest = []
+        for name, pattern in lx.ASPECT_PATTERNS:
+            if name in (first, "overview", "person_q") or name not in s.aspects:
+                continue
+            m = pattern.search(s.rest)
+            rest.append((m.start() if m else 0, name))
+        return [first, *[n for _, n in sorted(rest)]]
+
     def _aspect(self) -> str | None:
         s = self.s
         order = [a for a in s.aspects if a != "person_q"]
+        if "overview" in order and set(order) <= {"overview", "risks"} and _EXPLICIT_OVERVIEW.search(s.rest):
+            return "overview"  # 最近情况怎么样，听说联通在抢: the whole picture (it shows the warnings)
+        positions = []
+        for name, pattern in lx.ASPECT_PATTERNS:
+            if name in order and name != "overview":
+                m = pattern.search(s.rest)
+                positions.append((m.start() if m else 0, name))
+        if positions and len(positions) > 1 and not ("last_visit" in order and "contract" in order):
+            order = [n for _, n in sorted(positions)] + (["overview"] if "overview" in order else [])
         if "person_q" in s.aspects and s.contacts:
             return "person"
         if "person_q" in s.aspects and not s.contacts:
@@ -695,7 +762,15 @@ _AROUND = re.compile(
 # An organisation-like name with one of these endings is about a customer even beside everyday words.
 _FUTURE_VISIT = re.compile(r"(明天|明早|后天|下周.?|周.|待会|一会|等下|等会|马上|准备|打算|要|将|下午要|上午要|晚上要)(去|见|拜访|过去)|去之前|见之前|拜访前|见面前")
 _BRIEF_ASK = re.compile(r"帮我准备|准备一下|准备下|给我(个|一个)?简报|梳理|过一遍|理一理|理一下")
-_PAST_VISIT = re.compile(r"见了|见完|刚见|刚从|拜访了|拜访完|去了|聊了|谈了|刚才|刚刚")
+_PAST_VISIT = re.compile(r"见了|见完|刚见|刚从|拜访了|拜访完|去了|聊了|谈了|刚才|刚刚|(今天|昨天|上午|下午|前天)(去|跑|到)|转了转|去了趟|跑了一趟|过去了|刚出来|(去|见)的")
+_EXPLICIT_OVERVIEW = re.compile(r"怎么样|咋样|情况|近况|状况|动态|进展|怎么回事|how is|how's|doing")
+_STRONG_BRIEF = re.compile(r"帮我准备|给我准备|准备一下|准备下|准备准备|做(个|点)?准备|简报|brief|prep|拜访前|去之前|见之前|出发前|上门前|见面前|临行前|功课|备课|心里有底|过一遍")
+_RECORDS = re.compile(r"记录|历次|几次|调出来|\blist\b|\bvisits\b|走访情况|拜访情况")
+_REQUEST = re.compile(
+    r"^(帮我|给我|麻烦|请|你)|帮我.{0,12}(看|查|列|调|出|找|准备|理|整|设计|做|弄|翻)|看看|查查|调出来|列一下|出个方案|怎么(问|讲|推|说)|该问|摸底|"
+    r"切入|设计一下|\bshould\b|\bwhat\b|\bhow\b"
+)
+_TELEGRAPHIC = re.compile(r"同意|要|谈|不在|没戏|签|降价|试点|回复|回|认可|拒绝|考虑|答应|嫌|想|说|定|批|约|催|投诉|满意|不满|出差|已|进展|处理|卡|断|发|给|报")
 _BEFORE_VISIT = re.compile(r"去之前|见之前|拜访前|去前|见前|出发前|上门前|见面前|临行前|准备|简报|梳理|过一遍|功课")
 _STRONG_ORG = re.compile(r"公司|集团|股份|有限|商行|农商行|分局|管委会|委员会|营业部|事务所")
 _NOT_ORG = {"我们", "他们", "你们", "这家", "那家", "哪家", "这个", "那个", "一家", "几家", "咱们", "各个", "所有", "全部", "客户", "什么"}

@@ -93,7 +93,8 @@ def read(text: str, gaz: Gazetteer, context_customer: int | None = None) -> Sign
     s.aspects = [name for name, pattern in lx.ASPECT_PATTERNS if pattern.search(rest)]
     s.product = gaz.product_in(rest.replace(MASK, " "))
     s.tier = next((z for z in lx.TIERS if re.search(
-        rf"{z}\s*(客户|级|类|档|等级|户|的客户|和|与|跟|还是|或|and|or|vs|customer)|(和|与|跟|还是|或|and|or|vs)\s*{z}", rest)), "")
+        rf"{z}\s*(客户|级|类|档|等级|户|的客户|和|与|跟|还是|或|and|or|vs|customer|level|几个|几家|多少|有哪些|呢|标准|权益|待遇|门槛)"
+        rf"|(和|与|跟|还是|或|and|or|vs|是)\s*{z}", rest)), "")
     s.stage = next((k for k, p in lx.STAGE_WORDS if p.search(rest)), "")
     s.industry = next((k for k, p in lx.INDUSTRY_WORDS if p.search(rest)), "")
     s.warnings = [k for k, p in lx.WARNING_WORDS if p.search(rest)]
