@@ -49,6 +49,13 @@ def create_app(package: str = "actions", secret: str | None = None):
 
     app.register_middleware(guard, "request")
 
+    @app.listener("after_server_start")
+    async def freeze_startup_objects(app, loop):  # the GC's passes then skip what start-up loaded
+        import gc
+
+        gc.collect()
+        gc.freeze()
+
     async def on_error(request, exception: Exception):
         status = getattr(exception, "status_code", 500) or 500
         if status >= 500:

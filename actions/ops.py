@@ -66,10 +66,10 @@ def ensure_model(force: bool = False, root: Path = ROOT, quiet: bool = False) ->
             print(f">> 模型已是最新：{target.relative_to(root)}")
         return target
     target.parent.mkdir(exist_ok=True)
-    print(">> 训练 Rasa 模型（约需几分钟，数据或配置有改动时才会重训）", flush=True)
+    print(">> 训练 Rasa 模型（约需一分钟，数据或配置有改动时才会重训）", flush=True)
     started = time.monotonic()
     cmd = [
-        sys.executable, "-m", "rasa", "train",
+        sys.executable, "-m", "actions.rasa_launcher", "train",
         "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
         "--out", str(target.parent), "--fixed-model-name", target.name.removesuffix(".tar.gz"),
         "--force", "--quiet",
@@ -126,7 +126,7 @@ def auth_token(var_dir: Path) -> str:
             os.chmod(path, 0o600)
             return token
     path.parent.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(32)
+    token = secrets.token_hex(32)  # never begins with "-" (a command-line option)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(token + "\n")

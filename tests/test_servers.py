@@ -57,9 +57,9 @@ def test_numeric_sender_and_null_metadata_are_accepted():
 def test_launcher_passes_the_token_and_keeps_the_shell_local(monkeypatch):
     monkeypatch.setenv("RASA_AUTH_TOKEN", "tok")
     args = server_args(["run", "--enable-api", "--model", "m"])
-    assert args[-2:] == ["--auth-token", "tok"]
+    assert args[-1] == "--auth-token=tok"  # one argument: a dash-leading token is not read as a flag
     args = server_args(["shell", "--model", "m"])
-    assert "--auth-token" in args and args[args.index("--interface") + 1] == "127.0.0.1"
+    assert "--auth-token=tok" in args and args[args.index("--interface") + 1] == "127.0.0.1"
     assert server_args(["train"]) == ["train"]
     monkeypatch.delenv("RASA_AUTH_TOKEN")
     with pytest.raises(SystemExit) as e:
@@ -162,3 +162,11 @@ def test_rasas_action_endpoint_sends_the_token(action_server, monkeypatch):
     assert "s3cret" not in json.dumps(endpoints.action.headers)  # the secret itself never travels
     result = asyncio.run(endpoints.action.request(json=call("你好"), method="post"))
     assert result["responses"]  # let through, and the action answered
+
+
+def test_a_token_that_begins_with_a_dash_reaches_rasa_as_one_argument(monkeypatch):
+    """A random url-safe token once began with "-" and Rasa's argument parser refused to start."""
+    from actions.rasa_launcher import server_args
+
+    monkeypatch.setenv("RASA_AUTH_TOKEN", "-tczDep")
+    assert "--auth-token=-tczDep" in server_args(["run", "--enable-api"])

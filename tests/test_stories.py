@@ -15,7 +15,7 @@ def test_conversation_stories(tmp_path):
     model = ensure_model(quiet=True)
     out = tmp_path / "results"
     result = subprocess.run(
-        [sys.executable, "-m", "rasa", "test", "core", "--stories", "tests/test_stories.yml", "--model", str(model),
+        [sys.executable, "-m", "actions.rasa_launcher", "test", "core", "--stories", "tests/test_stories.yml", "--model", str(model),
          "--out", str(out), "--quiet"],
         cwd=ROOT, env=rasa_env(ACTION_SERVER_URL="http://127.0.0.1:9/webhook"), capture_output=True, text=True,
     )

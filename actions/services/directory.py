@@ -103,6 +103,23 @@ def _short_forms(name: str, title: str) -> list[str]:
     return forms
 
 
+def _contact_index(index: CustomerIndex):
+    """(full name → contacts, 周主任-style form → contacts, customer → contacts), built once per index."""
+    cached = getattr(index, "_contact_maps", None)
+    if cached is None:
+        names: dict[str, list] = {}
+        forms: dict[str, list] = {}
+        by_customer: dict[int, list] = {}
+        for name, title, cid in getattr(index, "contacts", ()):
+            person = (name, title, cid)
+            names.setdefault(normalize(name), []).append(person)
+            by_customer.setdefault(cid, []).append(person)
+            for form in _short_forms(name, title):
+                forms.setdefault(form, []).append(person)
+        cached = index._contact_maps = (names, forms, by_customer)
+    return cached
+
+
 class CrmGazetteer:
     """The CRM's names as understanding sees them: only this manager's visible customers."""
 
@@ -130,34 +147,34 @@ class CrmGazetteer:
         """Contacts named in the text: by full name; by surname + title (周主任) among the given
         customer's contacts, or among all visible customers' when only one contact fits."""
         low = normalize(text)
+        names, forms, by_customer = _contact_index(self.index)
         hits: list[tuple[int, str, str, int]] = []
-        forms: dict[str, list[tuple[str, str, int]]] = {}
-        for name, title, cid in getattr(self.index, "contacts", ()):
-            entry = self.index.entries.get(cid)
-            if entry is None or not self.visible(entry):
-                continue
-            pos = low.find(name)
-            if pos >= 0:
-                hits.append((pos, name, title, cid))
-                continue
-            for form in _short_forms(name, title):
-                forms.setdefault(form, []).append((name, title, cid))
-        found = {n for _, n, _, _ in hits}
+        found: set[str] = set()
+        for i in range(len(low) - 1):
+            for length in (2, 3, 4):
+                piece = low[i : i + length]
+                for name, title, cid in names.get(piece, ()):
+                    entry = self.index.entries.get(cid)
+                    if entry is not None and self.visible(entry) and name not in found:
+                        hits.append((i, name, title, cid))
+                        found.add(name)
+                people = forms.get(piece)
+                if not people:
+                    continue
+                own = [p for p in people if p[2] == customer_id]
+                if customer_id is not None and own:
+                    pick = own
+                else:
+                    seen = [p for p in people if self.index.entries.get(p[2]) and self.visible(self.index.entries[p[2]])]
+                    pick = seen if len(seen) == 1 else []
+                if len(pick) == 1 and pick[0][0] not in found:
+                    hits.append((i, *pick[0]))
+                    found.add(pick[0][0])
         m = re.search(r"姓(.)", low)
         if m and customer_id is not None:  # 有个姓胡的: the one contact of this customer with that surname
-            same = [(n, t, c) for n, t, c in getattr(self.index, "contacts", ()) if c == customer_id and n.startswith(m.group(1))]
+            same = [p for p in by_customer.get(customer_id, ()) if p[0].startswith(m.group(1))]
             if len(same) == 1 and same[0][0] not in found:
                 hits.append((m.start(), *same[0]))
-                found.add(same[0][0])
-        for form, people in forms.items():
-            pos = low.find(form)
-            if pos < 0:
-                continue
-            own = [p for p in people if p[2] == customer_id]
-            pick = own if customer_id is not None and own else (people if len(people) == 1 else [])
-            if len(pick) == 1 and pick[0][0] not in found:
-                hits.append((pos, *pick[0]))
-                found.add(pick[0][0])
         hits.sort()
         return [(n, t, cid) for _, n, t, cid in hits]
 
