@@ -28,9 +28,15 @@ TITLES = (
     "姐", "哥", "师傅",
 )
 COMPETITORS = ("移动", "联通", "广电")
-MET_BEFORE = re.compile(r"(见|拜访|访|和|跟|与|陪|同|及|、)[^，。,.!！?？\s]{0,8}$")
-SPOKE_AFTER = re.compile(r"^(说|讲|表示|反馈|透露|提到|同意|想|觉得|认为|嫌|要|希望|答应|问|对)")
-DECIDES_AFTER = re.compile(r"^(?!说[^了]|讲|表示)[^，。\s]{0,5}(拍板|审批|批准|批|决定|定夺|点头|签字|说了算)")
+MET_BEFORE = re.compile(r"(见|拜访|访|和|跟|与|陪|同|及|、|碰到了?|碰见了?|遇到了?|遇见了?)[^，。,.!！?？\s]{0,8}$")
+SPOKE_AFTER = re.compile(
+    r"^(说|讲|表示|反馈|透露|提到|同意|想|觉得|认为|嫌|要(?!approve)|希望|答应|问|对|带我|带着我|陪我|领我|接待|请(我|吃)|告诉我|给我看|出来接)"
+)
+DECIDES_AFTER = re.compile(r"^(?!说[^了]|讲|表示)[^，。\s]{0,5}(拍板|审批|批准|批|决定|定夺|点头|签字|说了算|approve|sign)")
+# The clause before tells of someone else's words: 严主任还提了一句，集团的孙总想搞…
+REPORTED = re.compile(r"(提了一句|提了一嘴|提到|透露|听说|据说|听.{1,3}说|说)[，,:：]\s*[^，。,;；]{0,6}$")
+# He or she, in the clause right after the person: 找韩主任，她说… (met); 约了张总 结果她开会没见上 (not).
+THEY_ACTED = re.compile(r"^(他|她)(说|讲|表示|带我|带着我|陪我|领我|告诉我|给我看|接待|请)")
 FOLLOW_CUES = re.compile(r"给|发|报|出|约|回复|答复|安排|准备|启动|跟进|再谈|再约|提交|开标|评估|演示|测速|解决|联系")
 CLAUSE_SPLIT = re.compile(r"[，。；;！!？?\n]|\s+")
 
@@ -263,18 +269,23 @@ def extract(
 # Who was met. Looks at the words around the mention, in its clause (and the next clause when it
 # goes on about the same person: 约了张总 结果她开会没见上).
 NOT_MET_BEFORE = re.compile(
-    r"(没|未|没能|没有)(见|碰|遇|约)(到|上|着|成)?\s*$|见不到\s*$|(听说|据说|转告|下次约|再约|要约|准备约|打算约|想约|约一下|让我找|通过)[^，。,;；]{0,4}$"
-    r"|(下周|明天|后天|改天|回头|再|要|准备|打算|下次|过两天)(去)?(找|约|见|拜访|碰)(一下)?[^，。,;；]{0,3}$|本来约的?$|原来约的?$"
+    r"(没|未|没能|没有)(见|碰|遇|约)(到|上|着|成)?\s*$|见不到\s*$|(听说|据说|转告|让我找|通过)[^，。,;；]{0,4}$|本来约的?$|原来约的?$"
+)
+# A meeting still to come says nothing about today: 下周再约唐院长 (met today if the note says so).
+LATER_BEFORE = re.compile(
+    r"(下次约|再约|要约|准备约|打算约|想约|约一下)[^，。,;；]{0,4}$"
+    r"|(下周|明天|后天|改天|回头|再|要|准备|打算|下次|过两天)(去)?(找|约|见|拜访|碰)(一下)?[^，。,;；]{0,3}$"
 )
 NOT_MET_AFTER = re.compile(
     r"^[^，。,;；]{0,10}?(不在|没在|没来|没到|出差|外出|请假|休假|在外地|在开会|开会没|开会去了|去开会|临时有会|没空|没时间|没见上|没见到|没见着|没碰上|没碰到|"
-    r"没见成|没约上|联系不上|没露面|没能见|见不上|没见|没参加|缺席|没出席|没到场|都没来|调走|不露面|去外地|在外地|"
+    r"没见成|没约上|联系不上|没露面|没能见|见不上|没见|没参加|去开.{0,4}会|缺席|没出席|没到场|都没来|调走|不露面|去外地|在外地|"
     r"只打了电话|电话里|打了个电话|通了电话|只通了电话|人在(外地|上海|北京|深圳|广州|省里|外面|国外)|人不在|出国|开会去了|去省局|去.{1,4}开会)"
 )
 NOT_A_NICKNAME = re.compile(r"小于|小白|小龙虾|小金库|小石子|小方向|小江湖|老白干|老江湖|老黄历|老毛病|老方法|老地方|老万年|老龙头|老石头|小高层|老高层")
 MET_AFTER = re.compile(
     r"都见(了|到了|着了|过了)|都在|也在|在场|一起见|都来了|也来了|见上了|见到了|终于见|(今天|上午|下午|刚)?见了|见过了|陪同|陪着|接待|"
-    r"一起(吃|聊|谈|开)|[个人]都在|(?<![不没])在$|(?<![不没])在(?=[\s，,])|三个人|几个人|碰上了|碰到了"
+    r"一起(吃|聊|谈|开)|[个人]都在|(?<![不没])在$|(?<![不没])在(?=[\s，,])|三个人|几个人|碰上了|碰到了|也?过来了|也来了|也过来|"
+    r"(说|聊|讲)了几句|(?<![不没])在(机房|办公室|值班|单位|现场|会议室|楼下|门口|厂里|店里|营业厅)|(?<![没不未])(参加|出席)|(?<![没不])出来"
 )
 FUTURE_AFTER = re.compile(r"^[^，。,;；\s]{0,4}(下周|明天|后天|回来|以后|过几天|出差回|再(说|谈|定)|在考虑|考虑)")
 OTHER_PERSON = re.compile(rf"领导|老板|他们|院长|局长|行长|校长|[{SURNAMES}](?:{TITLE_RE})")
@@ -294,22 +305,38 @@ def _group_end(text: str, end: int, mentions: list[tuple[int, int]]) -> int:
                 return end
             end = nxt[1]
 
-    tight = run(end, r"[、和跟与及,，]*")
-    wide = run(end, r"[\s、和跟与及,，]*")
+    tight = run(end, r"(?:[、和跟与及,，]|那个|这个)*")
+    wide = run(end, r"(?:[\s、和跟与及,，]|那个|这个)*")
     if wide != tight and SHARED.match(text[wide:]):
         return wide
     return tight
+
+
+def _group_start(text: str, start: int, mentions: list[tuple[int, int]]) -> int:
+    """Where the run of people a mention closes begins (何总、罗经理; 钱局长和孙科长)."""
+    while True:
+        gap = re.search(r"(?:[、和跟与及]|那个|这个)*$", text[:start])
+        prev = next((m for m in mentions if m[1] == gap.start() and m[0] < start), None) if gap and gap.end() > gap.start() else None
+        if prev is None:
+            return start
+        start = prev[0]
 
 
 def _verdict(text: str, start: int, end: int, mentions: list[tuple[int, int]] = ()) -> tuple[int, bool | None]:
     """(how sure, met?) from the words around one mention: 3 an explicit "not met" (不在, 没见到,
     听说), 2 explicit evidence (见了X, X说, X也在; X拍板 = not met), 1 the note opens with the person,
     0 nothing said (decided by _decide_met)."""
-    clause_start = max(text.rfind(ch, 0, start) for ch in "，。,;；！!？?\n ：:、") + 1
-    before = text[clause_start:start]
+    first = _group_start(text, start, list(mentions))  # 和何总、罗经理谈了: 罗经理 shares 和
+    clause_start = max(text.rfind(ch, 0, first) for ch in "，。,;；！!？?\n ：:、") + 1
+    before = text[clause_start:first]
+    reported = REPORTED.search(text[max(0, clause_start - 12) : first])
     own_after = text[end:]
     end = _group_end(text, end, list(mentions))
-    after = text[end:]
+    later = [m[0] for m in mentions if m[0] >= end]
+    after = text[end : min(later)] if later else text[end:]  # 邓雪也在那个唐院长没在: 没在 is 唐院长's
+    own_end = len(text) - len(own_after)
+    nearest = [m[0] for m in mentions if m[0] >= own_end]
+    own_after = text[own_end : min(nearest)] if nearest else own_after
     nxt = CLAUSE_SPLIT.split(after, maxsplit=1)
     this_rest = nxt[0] if nxt else ""
     follow = after[len(this_rest):].lstrip("，。,;；！!？? \n")
@@ -317,6 +344,10 @@ def _verdict(text: str, start: int, end: int, mentions: list[tuple[int, int]] = 
     next_clause = CLAUSE_SPLIT.split(follow, maxsplit=1)[0] if (CONTINUES.match(follow) or telegraphic) else ""
     if NOT_MET_BEFORE.search(before):
         return 3, False
+    if LATER_BEFORE.search(before):
+        return 1, False
+    if reported and not MET_BEFORE.search(before):
+        return 1, False  # 严主任提了一句，集团的孙总想搞…: someone else's words about them
     neg = NOT_MET_AFTER.search(this_rest)
     if SPOKE_AFTER.match(own_after) and not DECIDES_AFTER.match(own_after):
         between = this_rest[: neg.start(1)] if neg else ""
@@ -332,13 +363,30 @@ def _verdict(text: str, start: int, end: int, mentions: list[tuple[int, int]] = 
         return 2, False  # 王总拍板了: decides, was not met
     if not pos and NOT_MET_AFTER.search(next_clause):
         return 3, False  # 约了张总 结果她开会没见上
+    if not pos and THEY_ACTED.match(follow):
+        return 2, True  # 找韩主任，她说马总在开会
     if pos or MET_BEFORE.search(before):
         return 2, True
     if FUTURE_AFTER.match(own_after):
         return 1, False  # 黄总下周回来: talked about, not met
-    if start <= 3:
+    if start <= 3 or _opening_list(text, start, mentions):
         return 1, True
     return 0, None
+
+
+def _opening_list(text: str, start: int, mentions) -> bool:
+    """明珠 胡总 方敏 续约…; 长虹所 李主管 徐敏 监控要加: the people a telegraphic note lists right after
+    the customer's name (space-separated) are the ones met."""
+    words = text[:start].split()
+    if len(words) < 1 or not text[:start].endswith((" ", "\u3000")):
+        return False
+    pos, rest = 0, []
+    for w in words:
+        pos = text.index(w, pos)
+        if not any(m[0] == pos and m[1] == pos + len(w) for m in mentions):
+            rest.append(w)
+        pos += len(w)
+    return len(rest) <= 1 and all(len(w) <= 12 and not re.search(r"[见去聊谈了说]", w) for w in rest)
 
 
 def _decide_met(people: list) -> None:
@@ -405,11 +453,14 @@ CUSTOMER_SUBJECT = re.compile(
 )
 MANAGER_VERBS = re.compile(
     r"给|发|报|出|提交|准备|安排|约|带|送|拿|做|写|整理|跟进|回访|演示|测|上门|过去|再去|联系|协调|申请|落实|确认|催|对接|找|碰|"
-    r"回复|答复|沟通|处理|解决|办|启动|交|补|改|调|开通|装|签"
+    r"回复|答复|沟通|处理|解决|办|启动|交|补|改|调|开通|装|签|了解|研究|核实|回去"
 )
-VISIT_WORDS = re.compile(r"去|见|拜访|走访|聊|谈|开会|吃饭|碰|来|到|访|约|陪|汇报|演示|上门")
+VISIT_WORDS = re.compile(r"去|见|拜访|走访|聊|谈|开会|吃饭|碰|来|到(?!期)|访|约|陪|汇报|演示|上门")
+CONTRACT_DATE = re.compile(r"合同|到期|签的|签约|续约|招标|开标|上线|交付")
 VAGUE_TIME = re.compile(r"下周|下个?月|回头|改天|过两天|过几天|年后|节后|月中|月初")
 NEGATED = re.compile(r"没|不|别|未")
+# Where a note typed without punctuation turns (那个…然后就是…我就说…): pieces to pick the step from.
+RUN_ON = re.compile(r"然后|就是说|我就说|我说(?=那)|那行那")
 DONE_ALREADY = re.compile(r"(发|给|报|约|交|送|办|做)(了|过)")
 
 
@@ -436,7 +487,7 @@ def _pick_dates(text: str, mentions: list[DateMention], today: date):
     """(visit date, follow-up mention, its clause). The visit is the first past or present date that
     is not a deadline; the follow-up is the first future or deadline date of the manager's own step,
     else of a clause that is nobody's, else a customer's date when the manager promised something."""
-    visit_date = today
+    visit_date, told = today, False
     candidates: list[tuple[str, DateMention, str]] = []
     for m in mentions:
         if VAGUE.match(m.text):
@@ -447,8 +498,8 @@ def _pick_dates(text: str, mentions: list[DateMention], today: date):
         future_cue = after.lstrip().startswith("再") or bool(FOLLOW_CUES.match(after.lstrip("再")))
         side = _side(clause)
         if m.day <= today and not m.before and side != "manager" and not (m.day < today and future_cue) and not (m.day == today and future_cue):
-            if visit_date == today and (m.start <= 4 or VISIT_WORDS.search(clause)):
-                visit_date = m.day  # 昨天去了华钢; not 合同昨天到期
+            if not told and (m.start <= 4 or VISIT_WORDS.search(clause)) and not CONTRACT_DATE.search(clause):
+                visit_date, told = m.day, True  # 昨天去了华钢; not 合同昨天到期
             continue
         day = roll_forward(m, today) if m.day >= today or m.before or side == "manager" else m.day
         if day < today:
@@ -480,7 +531,7 @@ def _next_step(text: str, follow: DateMention | None, clause: str) -> str:
             own = CLAUSE_SPLIT.split(text[: follow.start].rstrip())[-1]
         return _tidy(own)
     best, rank = "", 0
-    for c in [c for c in CLAUSE_SPLIT.split(text) if c]:
+    for c in [c for c in CLAUSE_SPLIT.split(text) for c in RUN_ON.split(c) if c]:
         if _side(c) != "manager" or DONE_ALREADY.search(c) or NEGATED.search(c) or not (FOLLOW_CUES.search(c) or MANAGER_VERBS.search(c)):
             continue
         r = 3 if MANAGER_SUBJECT.search(c) else 2 if VAGUE_TIME.search(c) else 1  # 我…  > 下周找周明 > 给食堂用

@@ -213,21 +213,23 @@ class Router:
                 return c.CustomerRef("ambiguous", candidates=tuple(res.ids), typed=res.matched, source="text")
             return c.CustomerRef("found", res.id, typed=res.matched, source="text")
         if res.status == "ambiguous":
+            if len(res.ids) == 1 and s.note_score >= 3:
+                return c.CustomerRef("found", res.ids[0], typed=res.matched, source="text")  # the note card shows it
             return c.CustomerRef("ambiguous", candidates=tuple(res.ids), typed=res.matched, source="text")
+        ids = {cid for _, _, cid in s.contacts}
+        by_contact = c.CustomerRef("found", next(iter(ids)), source="contact") if len(ids) == 1 else None
+        if by_contact and s.note_score >= 2 and any(name in s.text for name, _, _ in s.contacts):
+            return by_contact  # 今天先见了陈平…: a note that names a contact by full name, not the customer
         unknown = self._unknown_name()
         if unknown:
             return c.CustomerRef("unknown", typed=unknown, source="text")
-        if s.contacts:
-            ids = {cid for _, _, cid in s.contacts}
-            if len(ids) == 1:
-                return c.CustomerRef("found", ids.pop(), source="contact")
-        return c.NO_CUSTOMER
+        return by_contact or c.NO_CUSTOMER
 
     def _weak_ok(self) -> bool:
         """A bare two-character brand or a prefix counts only beside words about customers."""
         s = self.s
-        if s.ood and not s.crm_words:
-            return False
+        if s.ood and not (s.crm_words or s.product or s.note_score >= 3):
+            return False  # 导航去光谷; but 黄陂税务马总今天见了…会议室: a note about a product
         left = re.sub(r"[呢吗啊呀的了?？!！,，。\s]", "", s.rest.replace(MASK, ""))
         bare = left == "" or re.fullmatch(r"(怎么样|咋样|情况|近况|最近怎么样|最近咋样|现在怎么样)", left) is not None
         return bare or bool(s.aspects or s.crm_words or s.cues - {"help"} or s.note_score >= 2 or s.person_title or s.product)
@@ -248,7 +250,7 @@ class Router:
         s = self.s
         for chunk in _AROUND.split(text if text is not None else s.rest):
             m = _ORG.match(chunk)
-            if m and m.group(1) not in _NOT_ORG and not lx.QUESTION.search(m.group(1)):
+            if m and m.group(1) not in _NOT_ORG and not lx.QUESTION.search(m.group(1)) and not _NOT_IN_NAME.search(m.group(1)):
                 if s.ood and not s.crm_words and not _STRONG_ORG.search(m.group(0)):
                     return ""
                 return m.group(0)
@@ -390,8 +392,8 @@ class Router:
         explicit = re.search(r"跟进|提醒|勾掉|划掉|todo|可以关|标记|follow|待办", s.text)
         if len(s.text) > 80 and s.note_score >= 2:
             return None  # a long account of a visit, whatever words it contains
-        if s.note_score >= 4 and not s.has("drop") and not explicit:
-            return None  # a visit note that also says 方案给了
+        if (s.note_score >= 4 or self._telegraphic()) and not s.has("drop") and not explicit:
+            return None  # a visit note that also says 方案给了: 永安银行 胡主任 视频会议 报价已给 等回复
         refers = (
             self.ref.status in ("found", "ambiguous") or s.pronoun or s.has("followups")
             or re.search(r"这个|那个|这事|那事|这件|那件|报价|方案|资料|合同|材料|待办|事情|那单|这单|事儿|it\b", s.text)
@@ -418,6 +420,13 @@ class Router:
             return None  # "报价发了吗" asks, does not close
         return c.CloseFollowUp(ref, visit_id, _what_was_done(self.text))
 
+    def _telegraphic(self) -> bool:
+        """东湖分局 钱局 同意试点 月底签; 华钢王科长 故障已处理: a customer, a person, what happened."""
+        s = self.s
+        fragments = [f for f in re.split(r"[\s,，。；;、]+", self.text[:UNDERSTAND_MAX_CHARS]) if f]  # spaces as typed
+        return (self.ref.found and s.person_title and len(fragments) >= 2 and not s.question
+                and "person_q" not in s.aspects and (len(fragments) >= 3 or bool(_TELEGRAPHIC.search(s.rest))))
+
     # 6 ---------------------------------------------------------- a visit note
     def note(self) -> c.Command | None:
         s, ctx = self.s, self.ctx
@@ -425,17 +434,19 @@ class Router:
         pending = ctx.pending_note
         more = _parsed(pending) and s.note_score >= 1 and not s.question and self.ref.status in ("none", "found")
         asks = _REQUEST.search(s.rest) or s.has("spin", "fabe", "brief", "visits") or (s.has("offer") and re.search(r"帮我|给我|出个|来个", s.rest))
-        if asks and (not _PAST_VISIT.search(s.text) or s.question) and not _parsed(pending):
+        # 长虹所 李主管 徐敏 监控要加 联通在pitch低价 我下周四前给报价: who said what and my promise outweigh a cue word
+        account = self._telegraphic() and s.note_score >= 3 and diet_note >= 0.8 and not _REQUEST.search(s.rest[:6])
+        if asks and not account and (not _PAST_VISIT.search(s.text) or s.question) and not _parsed(pending):
             return None  # "帮我把华钢的拜访记录调出来": a request, not an account of a visit
-        fragments = [f for f in re.split(r"[\s,，。；;]+", s.text) if f]
-        # 东湖分局 钱局 同意试点 月底签; 华钢王科长 故障已处理: a customer, a person, what happened
-        telegraphic = (self.ref.found and s.person_title and len(fragments) >= 2 and not s.question and not asks
-                       and "person_q" not in s.aspects and (len(fragments) >= 3 or _TELEGRAPHIC.search(s.rest)))
+        telegraphic = self._telegraphic() and (account or not asks)
         if not telegraphic and s.note_score < 2 and not more and not (s.note_score >= 1 and diet_note >= 0.6 and len(s.rest) >= 8):
             return None
         if s.question and s.note_score < 3:
             return None
-        if (_FUTURE_VISIT.search(s.text) or _BRIEF_ASK.search(s.text)) and not _PAST_VISIT.search(s.text):
+        future = _FUTURE_VISIT.search(s.text)
+        if future and telegraphic and future.start() > len(s.text) // 2:
+            future = None  # 顺昌妇幼 马主任 … 我下周去问招标时间: the next step of a visit told
+        if (future or _BRIEF_ASK.search(s.text)) and not _PAST_VISIT.search(s.text):
             return None  # "明天去华钢 帮我准备一下", "下午要见马总 给我过一遍": a visit to come, not a note
         business = (
             self.ref.status in ("found", "ambiguous", "unknown") or s.person_title or s.product or s.crm_words
@@ -754,6 +765,8 @@ _ORG = re.compile(
     r"食品|旅游|旅行社|机械|汽配|纸业|粮油|航运|船舶|包装|化工|能源|电力|水务|燃气|传媒|文化|教育|卫生院|诊所|保健院|事务所|律所|"
     r"协会|农商行|信用社|证券|保险|基金会|度假村|钢构|钢铁|重工|运输|快运|快递|供应链|电器|服饰|家居|酒业|乳业|养殖)"
 )
+# Words no organisation's name holds: 后来被教育局, 陈主任说明年局 are pieces of sentences.
+_NOT_IN_NAME = re.compile(r"[说被了过我他她们把让叫就都也又才很太吗呢吧着没不]|主任|经理|总监|局长|老总|要过")
 # Words around a name: a name is what stands between them ("去武当山旅游公司", not "跟医院介绍").
 _AROUND = re.compile(
     r"跟|给|和|对|向|去|见|在|到|从|怎么|如何|介绍|讲讲|讲|推|聊|帮我|准备|明天|今天|后天|最近|现在|的|那边|这边|"
