@@ -531,7 +531,7 @@ def _next_step(text: str, follow: DateMention | None, clause: str) -> str:
             own = CLAUSE_SPLIT.split(text[: follow.start].rstrip())[-1]
         return _tidy(own)
     best, rank = "", 0
-    for c in [c for c in CLAUSE_SPLIT.split(text) for c in RUN_ON.split(c) if c]:
+    for c in [piece for clause in CLAUSE_SPLIT.split(text) for piece in RUN_ON.split(clause) if piece]:
         if _side(c) != "manager" or DONE_ALREADY.search(c) or NEGATED.search(c) or not (FOLLOW_CUES.search(c) or MANAGER_VERBS.search(c)):
             continue
         r = 3 if MANAGER_SUBJECT.search(c) else 2 if VAGUE_TIME.search(c) else 1  # 我…  > 下周找周明 > 给食堂用
