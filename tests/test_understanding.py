@@ -248,3 +248,38 @@ def test_buttons_are_commands(router):
     assert isinstance(cmd, c.LookUp) and name == HG and cmd.aspect == "contract"
     cmd, _ = router('/followup_done{"visit_id":3}')
     assert isinstance(cmd, c.CloseFollowUp) and cmd.visit_id == 3 and cmd.confirmed
+
+
+# ---------------------------------------------------------------- round 3 (tuned on tests/dev3)
+@pytest.mark.parametrize("text", [
+    "江城银行 郑浩 400并发不够 想扩容 等我报价",  # telegraphic: the spaces as typed separate the facts
+    "华钢 王科长 视频会议 报价已给 等回复",  # 已给 is what happened at the visit, not a follow-up to close
+    "长江物流 高总监 SD-WAN掉线 联通在pitch低价 我下周四前给报价",  # pitch is not a FABE request
+    "楚天酒店 何总 宽带 没啥进展",  # 没啥 is not a question
+    "今天先见了郑浩，他带我看了机房。马总也来了，说400要扩容。我周五前报价。",  # the contact names the customer
+])
+def test_notes_written_the_way_managers_type(router, text):
+    cmd, _ = router(text)
+    assert isinstance(cmd, c.NoteDraft) and cmd.customer.status == "found", cmd
+
+
+def test_right_after_saving_a_note(router):
+    saved = {"kind": "confirm", "visit_id": 7}
+    also, _ = router("周主任也见了 漏写了", last=saved, customer=HG)
+    assert isinstance(also, c.NoteEdit) and also.visit_id == 7 and also.change.add_people == (("周主任", "主任"),), also
+    done, _ = router("PPT已经发了", last=saved, customer=HG)
+    assert isinstance(done, c.CloseFollowUp) and done.visit_id == 7, done
+
+
+def test_corrections_while_the_note_waits(router):
+    note = {"customer_id": 1, "text": "x", "visit_date": "2026-11-23"}
+    absent, _ = router("吴婷没见到 她请假了", pending_note=note, customer=HG)  # 请假 is not a leave request here
+    assert isinstance(absent, c.NoteEdit) and absent.change.not_met == ("吴婷",), absent
+    swap, _ = router("不对 周主任没在 见的是吴婷", pending_note=note, customer=HG)
+    assert isinstance(swap, c.NoteEdit) and swap.change.not_met == ("周主任",) and swap.change.people == (("吴婷", ""),), swap
+
+
+def test_homophones_of_products():
+    from actions.core import homophones
+
+    assert [h[0] for h in homophones.find("云卓面卡得很 视屏会议要扩 专线", ["云桌面", "视频会议", "专线"])] == ["云桌面", "视频会议"]

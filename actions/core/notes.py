@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from actions.core import homophones
 from actions.core.dates import DateMention, find_dates, roll_forward
 from actions.core.facts import ContactFact
 from actions.core.loading import HEAVY_LOAD_LOCK
@@ -30,9 +31,9 @@ TITLES = (
 COMPETITORS = ("移动", "联通", "广电")
 MET_BEFORE = re.compile(r"(见|拜访|访|和|跟|与|陪|同|及|、|碰到了?|碰见了?|遇到了?|遇见了?)[^，。,.!！?？\s]{0,8}$")
 SPOKE_AFTER = re.compile(
-    r"^(说|讲|表示|反馈|透露|提到|同意|想|觉得|认为|嫌|要(?!approve)|希望|答应|问|对|带我|带着我|陪我|领我|接待|请(我|吃)|告诉我|给我看|出来接)"
+    r"^(还|也|又|就|都)?(说|讲|表示|反馈|透露|提到|提了|同意|想|觉得|认为|嫌|要(?!approve)|希望|答应|问|对|带我|带着我|陪我|领我|接待|请(我|吃)|约我|告诉我|给我看|出来接)"
 )
-DECIDES_AFTER = re.compile(r"^(?!说[^了]|讲|表示)[^，。\s]{0,5}(拍板|审批|批准|批|决定|定夺|点头|签字|说了算|approve|sign)")
+DECIDES_AFTER = re.compile(r"^(?!说[^了]|讲|表示)[^，。\s]{0,5}(拍板|审批|批准|批|决定|定夺|点头|签字|签过字|签了字|说了算|approve|sign)")
 # The clause before tells of someone else's words: 严主任还提了一句，集团的孙总想搞…
 REPORTED = re.compile(r"(提了一句|提了一嘴|提到|透露|听说|据说|听.{1,3}说|说)[，,:：]\s*[^，。,;；]{0,6}$")
 # He or she, in the clause right after the person: 找韩主任，她说… (met); 约了张总 结果她开会没见上 (not).
@@ -117,7 +118,7 @@ def _pipeline() -> _Pipeline:
                 phrases = {
                     name.lower(): p.code
                     for p in products()
-                    for name in (p.short, p.name, re.split(r"\s*[（(]", p.name)[0], *p.aliases)
+                    for name in (p.short, p.name, re.split(r"\s*[（(]", p.name)[0], *p.aliases, p.code)
                     if name
                 }
                 pm = PhraseMatcher(nlp.vocab, attr="LOWER")
@@ -178,16 +179,18 @@ def extract(
         if code not in products:
             products.append(code)
 
-    for span in sorted(spans, key=lambda sp: -(sp.end_char - sp.start_char)):
-        if span.text in COMPETITORS:
-            competitors.append(span.text)
-        elif span.text.lower() in phrases:
-            add_product(span.text, phrases[span.text.lower()], span.start_char, span.end_char)
-    # Character fallback for aliases jieba glued to a neighbour (e.g. "聊了5G专网和云桌面").
+    found = [(span.text.lower(), span.start_char, span.end_char) for span in spans]
+    # Character fallback for aliases jieba glued to a neighbour (e.g. "聊了5G专网和云桌面"), and
+    # aliases typed with a same-sounding character (云卓面); the longest claims the characters first.
     low = text.lower()
-    for alias, code in sorted(phrases.items(), key=lambda kv: -len(kv[0])):
-        for m in re.finditer(re.escape(alias), low):
-            add_product(alias, code, m.start(), m.end())
+    found += [(alias, m.start(), m.end()) for alias in phrases for m in re.finditer(re.escape(alias), low)]
+    found += homophones.find(text, phrases)
+    for alias, start, end in sorted(found, key=lambda f: (-(f[2] - f[1]), f[1])):
+        if alias in COMPETITORS:
+            if alias not in competitors:
+                competitors.append(alias)
+        elif alias in phrases:
+            add_product(alias, phrases[alias], start, end)
     for comp in COMPETITORS:
         if comp in text and comp not in competitors:
             competitors.append(comp)
@@ -274,7 +277,8 @@ NOT_MET_BEFORE = re.compile(
 # A meeting still to come says nothing about today: 下周再约唐院长 (met today if the note says so).
 LATER_BEFORE = re.compile(
     r"(下次约|再约|要约|准备约|打算约|想约|约一下)[^，。,;；]{0,4}$"
-    r"|(下周|明天|后天|改天|回头|再|要|准备|打算|下次|过两天)(去)?(找|约|见|拜访|碰)(一下)?[^，。,;；]{0,3}$"
+    r"|(下周|明天|后天|改天|回头|再|要|准备|打算|下次|过两天)(去)?(找|约|见|拜访|碰)(一下)?[^，。,;；]{0,3}$|(让|叫|交给|由)$"
+    r"|(下周|下礼拜|下星期|明天|后天|改天|回头|过几天|月底|之后)[^，。,;；]{0,10}(去找|去见|找|见|约|拜访)$"
 )
 NOT_MET_AFTER = re.compile(
     r"^[^，。,;；]{0,10}?(不在|没在|没来|没到|出差|外出|请假|休假|在外地|在开会|开会没|开会去了|去开会|临时有会|没空|没时间|没见上|没见到|没见着|没碰上|没碰到|"
@@ -287,7 +291,7 @@ MET_AFTER = re.compile(
     r"一起(吃|聊|谈|开)|[个人]都在|(?<![不没])在$|(?<![不没])在(?=[\s，,])|三个人|几个人|碰上了|碰到了|也?过来了|也来了|也过来|"
     r"(说|聊|讲)了几句|(?<![不没])在(机房|办公室|值班|单位|现场|会议室|楼下|门口|厂里|店里|营业厅)|(?<![没不未])(参加|出席)|(?<![没不])出来"
 )
-FUTURE_AFTER = re.compile(r"^[^，。,;；\s]{0,4}(下周|明天|后天|回来|以后|过几天|出差回|再(说|谈|定)|在考虑|考虑)")
+FUTURE_AFTER = re.compile(r"^[^，。,;；\s]{0,4}(下周|明天|后天|回来(?!了)|以后|过几天|出差回|再(说|谈|定)|在考虑|考虑)|^那边|^那里")
 OTHER_PERSON = re.compile(rf"领导|老板|他们|院长|局长|行长|校长|[{SURNAMES}](?:{TITLE_RE})")
 SHARED = re.compile(r"\s*(都|一起|全|全都|几个人|[两三四五]个人|他们都|这几个|在(?![考想谈聊])|也在)")
 GENERIC_TITLES = ("工", "老师", "姐", "哥", "师傅", "科")
@@ -312,10 +316,11 @@ def _group_end(text: str, end: int, mentions: list[tuple[int, int]]) -> int:
     return tight
 
 
-def _group_start(text: str, start: int, mentions: list[tuple[int, int]]) -> int:
-    """Where the run of people a mention closes begins (何总、罗经理; 钱局长和孙科长)."""
+def _group_start(text: str, start: int, mentions: list[tuple[int, int]], wide: bool = False) -> int:
+    """Where the run of people a mention closes begins (何总、罗经理; 钱局长和孙科长; with `wide`, a list
+    typed with spaces: 见了周明 王磊)."""
     while True:
-        gap = re.search(r"(?:[、和跟与及]|那个|这个)*$", text[:start])
+        gap = re.search(r"(?:[\s、和跟与及]|那个|这个)*$" if wide else r"(?:[、和跟与及]|那个|这个)*$", text[:start])
         prev = next((m for m in mentions if m[1] == gap.start() and m[0] < start), None) if gap and gap.end() > gap.start() else None
         if prev is None:
             return start
@@ -326,7 +331,8 @@ def _verdict(text: str, start: int, end: int, mentions: list[tuple[int, int]] = 
     """(how sure, met?) from the words around one mention: 3 an explicit "not met" (不在, 没见到,
     听说), 2 explicit evidence (见了X, X说, X也在; X拍板 = not met), 1 the note opens with the person,
     0 nothing said (decided by _decide_met)."""
-    first = _group_start(text, start, list(mentions))  # 和何总、罗经理谈了: 罗经理 shares 和
+    alone = end >= len(text) or text[end].isspace()  # 见了周明 王磊 城域网…: 王磊 is one of a list
+    first = _group_start(text, start, list(mentions), wide=alone)  # 和何总、罗经理谈了: 罗经理 shares 和
     clause_start = max(text.rfind(ch, 0, first) for ch in "，。,;；！!？?\n ：:、") + 1
     before = text[clause_start:first]
     reported = REPORTED.search(text[max(0, clause_start - 12) : first])
@@ -369,24 +375,28 @@ def _verdict(text: str, start: int, end: int, mentions: list[tuple[int, int]] = 
         return 2, True
     if FUTURE_AFTER.match(own_after):
         return 1, False  # 黄总下周回来: talked about, not met
-    if start <= 3 or _opening_list(text, start, mentions):
+    if start <= 3 or _opening_list(text, start, end, mentions):
         return 1, True
     return 0, None
 
 
-def _opening_list(text: str, start: int, mentions) -> bool:
-    """明珠 胡总 方敏 续约…; 长虹所 李主管 徐敏 监控要加: the people a telegraphic note lists right after
-    the customer's name (space-separated) are the ones met."""
-    words = text[:start].split()
-    if len(words) < 1 or not text[:start].endswith((" ", "\u3000")):
+def _opening_list(text: str, start: int, end: int, mentions) -> bool:
+    """明珠 胡总 方敏 续约…; 楚天酒店罗经理 续约谈下来了; 兴业税务 马主任 IT主管林鹏 邮箱…: the people a
+    telegraphic note lists right after the customer's name, each standing alone before a space, are
+    the ones met (not 汉阳仁合 唐院长让秘书转达: what follows says more)."""
+    if end < len(text) and not text[end].isspace():
         return False
+    words = text[:start].split()
     pos, rest = 0, []
     for w in words:
         pos = text.index(w, pos)
-        if not any(m[0] == pos and m[1] == pos + len(w) for m in mentions):
-            rest.append(w)
+        left = w
+        for m in mentions:
+            if pos <= m[0] and m[1] <= pos + len(w):
+                left = left.replace(text[m[0] : m[1]], " ")
+        rest += [x for x in left.split() if not re.fullmatch(rf"(it|IT)?({TITLE_RE})", x)]
         pos += len(w)
-    return len(rest) <= 1 and all(len(w) <= 12 and not re.search(r"[见去聊谈了说]", w) for w in rest)
+    return len(rest) <= 1 and all(len(w) <= 12 and not re.search(r"[见去聊谈了说在]", w) for w in rest)
 
 
 def _decide_met(people: list) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from actions.core import briefs, lifecycle, tiering
 from actions.core.money import yuan
 from actions.core.reply import Button, Reply, Turn, payload
 from actions.core.warnings import alerts_for, portfolio_key
+from actions.db.models import Manager
 from actions.db.repositories import audit, load_facts, portfolio_facts
 from actions.services import coaching
 from actions.services.common import customer_slot, resolve_customer
@@ -110,6 +113,10 @@ def _scope(manager) -> str:
 
 def portfolio(turn: Turn, cmd: c.Portfolio) -> Reply:
     manager = turn.manager
+    if cmd.manager and manager.role == "lead" and not turn.session.execute(
+        select(Manager.id).where(Manager.name == cmd.manager, Manager.team == manager.team)
+    ).first():
+        return Reply(f"{manager.team}里没有叫{cmd.manager}的客户经理，你只能看本团队的客户。")
     facts = portfolio_facts(turn.session, manager, today=turn.today)
     rows = []
     for f in facts:
@@ -127,14 +134,14 @@ def portfolio(turn: Turn, cmd: c.Portfolio) -> Reply:
         if cmd.warning and not alerts:
             continue
         rows.append((f, alerts))
-    filters = [x for x in (cmd.manager and f"{cmd.manager}名下", cmd.industry and f"{cmd.industry}行业",
+    filters = [x for x in (cmd.industry and f"{cmd.industry}行业",
                            cmd.tier and f"{cmd.tier}", cmd.stage and lifecycle.STAGES[cmd.stage].zh) if x]
     label = "".join(filters) + ("客户" if filters else "客户")
     if cmd.warning:
         label = ("".join(filters) + "里" if filters else "") + WARNING_LABEL[cmd.warning]
     audit(turn.session, manager.code, "portfolio", None, tier=cmd.tier, stage=cmd.stage, industry=cmd.industry,
           warning=cmd.warning, manager=cmd.manager, count=len(rows))
-    scope = _scope(manager)
+    scope = f"{cmd.manager}名下的客户" if cmd.manager else _scope(manager)
     if cmd.by_manager:
         return _by_manager(scope, rows, label)
     if not rows:

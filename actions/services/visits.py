@@ -175,13 +175,14 @@ def save_pending(turn: Turn, p: dict) -> Reply:
         else:
             audit(session, manager.code, "visit_saved", customer.id, visit_id=visit.id)
     session.commit()  # the reply below is only built after the commit succeeded
+    saved_id = session.execute(select(Visit.id).where(Visit.dedupe_key == p["dedupe_key"])).scalar_one_or_none()
     follow = p.get("follow_up")
     text = "已保存。"
     if follow:
         text += f"{dates.label(date.fromisoformat(follow), turn.today)}早上会提醒你跟进{customer.name}"
         text += f"：{p['next_step']}。" if p.get("next_step") else "。"
     return Reply(text, [Button("查看拜访记录", payload("list_visits", customer_code=customer.code))],
-                 {"pending_note": None, **customer_slot(customer)})
+                 {"pending_note": None, **customer_slot(customer)}, context={"visit_id": saved_id})
 
 
 # ---------------------------------------------------------------- confirm / cancel / retry / undo
@@ -320,14 +321,19 @@ def _person(name: str, title: str, known) -> dict:
     return {"name": name, "title": title, "role": "", "known": False}
 
 
-def _drop_people(people: list[dict], names) -> list[dict]:
-    def gone(p: dict) -> bool:
-        for n in names:
-            if n == p.get("name") or (len(n) >= 2 and n[0] == p.get("name", " ")[0] and (n[1:] in (p.get("title") or "") or n in p.get("name", ""))):
-                return True
-        return False
+def _matches(typed: str, p: dict) -> bool:
+    """周主任 or 周明 for {"name": "周明", "title": "信息中心主任"}."""
+    name = p.get("name") or " "
+    return typed == name or (len(typed) >= 2 and typed[0] == name[0] and (typed[1:] in (p.get("title") or "") or typed in name))
 
-    return [p for p in people if not gone(p)]
+
+def _drop_people(people: list[dict], names) -> list[dict]:
+    return [p for p in people if not any(_matches(n, p) for n in names)]
+
+
+def _absent_names(people: list[dict], names) -> list[str]:
+    """The names to list as not met: the person's own name when the note had them (周主任 → 周明)."""
+    return [next((p["name"] for p in people if _matches(n, p)), n) for n in names]
 
 
 def edit(turn: Turn, cmd: c.NoteEdit) -> Reply:
@@ -367,8 +373,9 @@ def _edit_pending(turn: Turn, cmd: c.NoteEdit, p: dict) -> Reply:
     ch = change_dict(cmd.change, known)
     p = dict(p)
     if ch.get("not_met"):
+        absent = _absent_names(p.get("people") or [], ch["not_met"])
         p["people"] = _drop_people(p.get("people") or [], ch["not_met"])
-        p["not_met"] = list(dict.fromkeys([*(p.get("not_met") or []), *ch["not_met"]]))
+        p["not_met"] = list(dict.fromkeys([*(p.get("not_met") or []), *absent]))
     if ch.get("add_people"):
         names = {x.get("name") for x in p.get("people") or []}
         p["people"] = [*(p.get("people") or []), *[x for x in ch["add_people"] if x["name"] not in names]]

@@ -20,7 +20,8 @@ _NOT_MET = re.compile(
 )
 _WHOLE_NOTE = re.compile(r"这条|那条|刚才那|上一条|整条|这个记录|那个记录|这次拜访|刚才的记录|记录")
 _ALSO_MET = re.compile(rf"(?:还|也|另外|再)(?:见了|见到|见过|碰到了)(?:他们|她们|对方)?的?\s*({_NAMED}|[\u4e00-\u9fff]{{1,2}}(?:{_TITLES}))"
-                       rf"|(?:漏了|忘写了?|加上|补上|添上)\s*({_NAMED})")
+                       rf"|(?:漏了|忘写了?|加上|补上|添上)\s*({_NAMED})"
+                       rf"|({_NAMED})\s*(?:也|还)(?:见了|见到了|见过|在场|在)")
 _NEXT_STEP = re.compile(r"下一步(?:改成|改为|是|应该是|换成)?\s*[:：]?\s*([^，。,.\s]+)")
 _DATE_CUE = re.compile(r"日期|拜访(的)?(时间|日子)|哪天去的|去的那天|是(昨天|前天|今天|上周)去的|见面(是|的)日子")
 
@@ -37,7 +38,7 @@ def parse_edit(text: str, today: date, *, pending: bool) -> Change:
         change["not_met"] = (who,)
     m = _ALSO_MET.search(t)
     if m:
-        name = m.group(1) or m.group(2)
+        name = m.group(1) or m.group(2) or m.group(3)
         title = next((x for x in _TITLES.split("|") if name.endswith(x) and len(name) > len(x)), "")
         change["add_people"] = ((name, title),)
     mentions = dates.find_dates(t, today)
@@ -51,7 +52,7 @@ def parse_edit(text: str, today: date, *, pending: bool) -> Change:
     m = _NEXT_STEP.search(t)
     if m and "跟进" not in m.group(1):
         change["next_step"] = m.group(1)
-    if not change.get("not_met") and re.search(r"人名|名字|见的|不是|写错|打错|记错|弄错|搞错|应该是|换成", t):
+    if re.search(r"人名|名字|见的|不是|写错|打错|记错|弄错|搞错|应该是|换成", t):
         m = _PERSON_FIX.search(t)
         if m and not dates.find_dates(m.group(1), today):
             name = m.group(1)

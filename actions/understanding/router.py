@@ -269,8 +269,6 @@ class Router:
 
     # ------------------------------------------------------------ decide
     def decide(self) -> c.Command:
-        s, u, ctx = self.s, self.u, self.ctx
-        t = s.text
         for step in (
             self.bind, self.answers, self.out_of_scope, self.classifier_out_of_scope, self.edit, self.follow_up_change, self.note,
             self.small_talk, self.person, self.portfolio, self.policy, self.about_customer, self.general,
@@ -278,7 +276,6 @@ class Router:
             cmd = step()
             if cmd is not None:
                 return cmd
-        del t, u, ctx
         return c.Unclear()
 
     # 1 ---------------------------------------------------------- binding an account
@@ -339,6 +336,10 @@ class Router:
         s = self.s
         if not s.ood:
             return None
+        if s.contacts and (_parsed(self.ctx.pending_note) or self._just_saved()) and _NOT_MET_EDIT.search(s.text):
+            return None  # 刘飞没见到 他请假了: about the note, not a leave request
+        if self._just_saved() and s.has("close", "move", "drop") and len(s.text) <= 20:
+            return None  # PPT已经发了, right after saving the note that promised it
         res = s.resolution
         strong_customer = self.ref.status == "found" and self.ref.source == "text" and not res.weak and res.how != "typo"
         top, conf = self.u.top
@@ -374,15 +375,23 @@ class Router:
             return None  # "华钢那个跟进改到周五" is a follow-up move; "那条删了吧 不跟了" a drop
         if pending and self.ref.found and self.ref.id != (ctx.pending_note or {}).get("customer_id") and s.note_score >= 1:
             return None  # 刚才那条客户弄错了 是东湖管委会 …: a new note for the right customer
+        if ctx.last.get("kind") == "cancel" and self.ref.found and s.note_score >= 1:
+            return None  # the same, right after cancelling the wrong one
         if not pending and not ctx.pending_edit:
-            refers = s.has("note_ref") or re.search(r"拜访|记录|刚才|刚刚|上一条|见的|人名|名字|日期|跟进(时间|日期)|下一步|见到的", s.text)
+            refers = s.has("note_ref") or re.search(r"拜访|记录|刚才|刚刚|上一条|见的|人名|名字|日期|跟进(时间|日期)|下一步|见到的", s.text) or (
+                self._just_saved() and re.search(r"漏|忘|也见了|还见了|也在|没见到|没在|不在", s.text))
             if not refers:
                 return None
-            if self.ref.status == "found" and not s.has("note_ref") and s.has("delete") is False and s.note_score >= 3:
+            same = self._just_saved() and self.ref.id == self.ctx.customer_id
+            if self.ref.status == "found" and not s.has("note_ref") and s.has("delete") is False and s.note_score >= 3 and not same:
                 return None  # a new note that happens to say 改成
         change = parse_edit(self.text, self.u.today, pending=pending)
         target = "pending" if pending else ("visit" if ctx.last.get("visit_id") else "latest")
         return c.NoteEdit(change, target, ctx.last.get("visit_id") if target == "visit" else None)
+
+    def _just_saved(self) -> bool:
+        """The previous turn saved or corrected a note (胡总也见了 漏写了 is about that note)."""
+        return self.ctx.last.get("kind") in ("confirm", "edit") and bool(self.ctx.last.get("visit_id") or self.ctx.last.get("undo"))
 
     # 5 ---------------------------------------------------------- follow-ups: done, moved, dropped
     def follow_up_change(self) -> c.Command | None:
@@ -397,7 +406,7 @@ class Router:
         refers = (
             self.ref.status in ("found", "ambiguous") or s.pronoun or s.has("followups")
             or re.search(r"这个|那个|这事|那事|这件|那件|报价|方案|资料|合同|材料|待办|事情|那单|这单|事儿|it\b", s.text)
-            or self.ctx.last.get("kind") in ("followups", "digest", "show_visit")
+            or self.ctx.last.get("kind") in ("followups", "digest", "show_visit") or self._just_saved()
         )
         if not refers:
             return None
@@ -493,7 +502,7 @@ class Router:
 
     # 9 ---------------------------------------------------------- the whole portfolio
     def portfolio(self) -> c.Command | None:
-        s, u = self.s, self.u
+        s = self.s
         if self.ref.status in ("found", "ambiguous") or (self.ref.status == "unknown" and not s.has("portfolio")):
             return None
         last = self.ctx.last
@@ -503,10 +512,13 @@ class Router:
             f = last.get("filters") or {}
             return c.Portfolio(f.get("tier", ""), f.get("stage", ""), f.get("industry", ""), f.get("warning", ""),
                                f.get("manager", ""))
+        if last.get("kind") == "portfolio" and s.team_member and len(s.rest) <= 8 and not (s.tier or s.stage or s.industry or s.warnings):
+            f = last.get("filters") or {}  # 陈静的呢: the same question about another manager
+            return c.Portfolio(f.get("tier", ""), f.get("stage", ""), f.get("industry", ""), f.get("warning", ""), s.team_member)
         if re.search(r"跟进|待办|任务|todo|follow", s.text):
             return None  # 哪些跟进快到期了: follow-ups, not customers
         filters = bool(s.tier or s.stage or s.industry or s.warnings or s.team_member)
-        listing = s.has("portfolio") or re.search(r"(客户|的)(有哪些|有几个|有多少|呢|列表)|哪些|几个|多少|(行业|类|期)?的?客户(们)?$|的(呢)?$", s.text)
+        listing = s.has("portfolio") or re.search(r"(客户|的)(有哪些|有几个|有多少|呢|列表)|哪些|几个|多少|(行业|类|期)?的?客户(们)?$|的(呢)?$|谁.{0,10}(多|少)|最多|最少", s.text)
         if s.pronoun and not s.has("portfolio"):
             return None
         if not (listing and (filters or re.search(r"我的客户|客户(有哪些|列表|清单|名单)|所有客户|全部客户", s.text))):
@@ -538,8 +550,8 @@ class Router:
             warning = "any" if re.search(r"风险|预警|问题|注意|关注", s.text) else ""
         count = bool(re.search(r"几个|几家|多少个|多少家|多少|how many|数量|总数|一共|总共", s.text))
         by_manager = self.ctx.role in ("lead", "admin") and s.has("by_manager")
-        del u
-        return c.Portfolio(s.tier, s.stage, s.industry, warning, s.team_member, by_manager, count)
+        manager = "" if by_manager else s.team_member  # 李强和王芳 谁手上…多: the team, manager by manager
+        return c.Portfolio(s.tier, s.stage, s.industry, warning, manager, by_manager, count)
 
     # 10 --------------------------------------------------------- the rules themselves
     def policy(self) -> c.Command | None:
@@ -788,7 +800,7 @@ _BEFORE_VISIT = re.compile(r"去之前|见之前|拜访前|去前|见前|出发�
 _STRONG_ORG = re.compile(r"公司|集团|股份|有限|商行|农商行|分局|管委会|委员会|营业部|事务所")
 _NOT_ORG = {"我们", "他们", "你们", "这家", "那家", "哪家", "这个", "那个", "一家", "几家", "咱们", "各个", "所有", "全部", "客户", "什么"}
 _CONSUMER = re.compile(r"我家|家里|我的手机|我手机|我的话费|我妈|我爸|自己的")
-_NOT_MET_EDIT = re.compile(r"没见到|没见上|没见着|不在|没来|没参加|没碰到")
+_NOT_MET_EDIT = re.compile(r"没见到|没见上|没见着|不在|没来|没在|没参加|没碰到|^(不对|错了|不是)")
 
 
 def _what_was_done(text: str) -> str:
