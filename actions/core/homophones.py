@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from pypinyin import lazy_pinyin
+from actions.core.pinyin import lazy_pinyin
 
 MIN_CHARS = 3
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")

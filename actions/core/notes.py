@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from actions.core import homophones
 from actions.core.dates import DateMention, find_dates, roll_forward
@@ -82,6 +83,8 @@ class ParsedNote:
 
 
 _nlp_lock = threading.Lock()
+# jieba's dictionary cut to common words (scripts/make_segmenter_dict.py): ~10 MiB instead of ~76.
+SEGMENTER_DICT = Path(__file__).resolve().parents[1] / "kb" / "segmenter" / "dict.txt"
 _PIPELINE = None
 TITLE_RE = "|".join(sorted(TITLES, key=len, reverse=True))
 
@@ -91,6 +94,7 @@ class _Pipeline:
     """Everything that depends only on the catalog: built once, read by every note."""
 
     nlp: object  # spacy.blank("zh") with the jieba segmenter
+    seg: object  # that segmenter: a jieba.Tokenizer over actions/kb/segmenter/dict.txt
     phrases: dict  # lower-cased short name / full name / alias → catalog code
     products: object  # PhraseMatcher: catalog phrases and competitors
     people: object  # Matcher: surname + title (王科长, or 王 / 科长)
@@ -109,12 +113,17 @@ def _pipeline() -> _Pipeline:
                 from actions.kb.loader import products
 
                 jieba.setLogLevel(60)
+                small = str(SEGMENTER_DICT)
+                if not jieba.dt.initialized:
+                    jieba.set_dictionary(small)  # spaCy warms the global segmenter up: not with 349k words
+                seg = jieba.dt if jieba.dt.dictionary == small else jieba.Tokenizer(small)
                 for p in products():
                     for alias in p.spoken:
-                        jieba.add_word(alias, freq=20000)
+                        seg.add_word(alias, freq=20000)
                 for t in TITLES:
-                    jieba.add_word(t, freq=2000)
+                    seg.add_word(t, freq=2000)
                 nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+                nlp.tokenizer.jieba_seg = seg  # the same cut in every process, whatever else loaded jieba
                 phrases = {
                     name.lower(): p.code
                     for p in products()
@@ -129,7 +138,7 @@ def _pipeline() -> _Pipeline:
                 people = Matcher(nlp.vocab)
                 people.add("PERSON", [[{"TEXT": {"REGEX": f"^[{SURNAMES}]({TITLE_RE})$"}}]])
                 people.add("PERSON2", [[{"TEXT": {"REGEX": f"^[{SURNAMES}]$"}}, {"TEXT": {"REGEX": f"^({TITLE_RE})$"}}]])
-                _PIPELINE = _Pipeline(nlp, phrases, pm, people)
+                _PIPELINE = _Pipeline(nlp, seg, phrases, pm, people)
     return _PIPELINE
 
 
@@ -153,13 +162,11 @@ def extract(
     pipe = _pipeline()  # loads spaCy under the shared lock before anything below imports from it
     from spacy.util import filter_spans
 
-    with _nlp_lock:  # jieba's dictionary is global; keep additions and tokenizing together
-        import jieba
-
+    with _nlp_lock:  # the segmenter's dictionary is shared; keep additions and tokenizing together
         for c in contacts:
-            jieba.add_word(c.name, freq=20000)
+            pipe.seg.add_word(c.name, freq=20000)
         for n in customer_names:
-            jieba.add_word(n, freq=20000)
+            pipe.seg.add_word(n, freq=20000)
         doc = pipe.nlp.make_doc(text)
 
     # ---------------- products and competitors: PhraseMatcher on lower-cased text

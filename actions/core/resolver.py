@@ -23,9 +23,10 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from pypinyin import Style, lazy_pinyin
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
+
+from actions.core.pinyin import spellings
 
 SUFFIXES = (
     "股份有限公司", "有限责任公司", "集团有限公司", "有限公司", "集团公司", "股份公司", "集团", "公司",
@@ -203,21 +204,19 @@ class CustomerIndex:
             self.lengths.add(len(v))
             if strength == WEAK:
                 if _CJK.search(v):  # mingzhu: a bare brand in pinyin, long enough not to be an English word
-                    full = "".join(lazy_pinyin(v, errors="ignore"))
-                    if len(full) >= 6:
-                        self.pinyin.setdefault(full, set()).add(entry.id)
+                    for full, _ in spellings(v):
+                        if len(full) >= 6:
+                            self.pinyin.setdefault(full, set()).add(entry.id)
                 continue
             if len(v) >= MIN_TYPO_LEN:
                 for d in _deletions(v):
                     self.deletes.setdefault(d, set()).add(v)
             if _CJK.search(v):
-                syllables = lazy_pinyin(v, errors="ignore")
-                full = "".join(syllables)
-                initials = "".join(s[0] for s in lazy_pinyin(v, style=Style.FIRST_LETTER, errors="ignore") if s)
-                if len(full) >= 4:
-                    self.pinyin.setdefault(full, set()).add(entry.id)
-                if len(initials) >= 3 and strength == STRONG:
-                    self.pinyin.setdefault(initials, set()).add(entry.id)
+                for full, initials in spellings(v):
+                    if len(full) >= 4:
+                        self.pinyin.setdefault(full, set()).add(entry.id)
+                    if len(initials) >= 3 and strength == STRONG:
+                        self.pinyin.setdefault(initials, set()).add(entry.id)
             for n in range(MIN_PREFIX_LEN, min(4, len(v) - 1) + 1):
                 self.prefix.setdefault(v[:n], set()).add(entry.id)
 
