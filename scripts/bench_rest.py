@@ -15,8 +15,10 @@ import argparse
 import asyncio
 import json
 import os
+import platform
 import random
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -181,12 +183,15 @@ def bench_db(kind: str, customers: int, requests: int, model: Path) -> dict:
     return out
 
 
+def machine() -> str:
+    mem = next((int(x.split()[1]) // 1024 for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")), 0)
+    return f"{os.cpu_count()} CPU cores, {mem / 1024:.0f} GiB RAM, Python {platform.python_version()}"
+
+
 def write_markdown(report: list[dict], train: dict) -> None:
     """docs/bench-latest.md: the raw figures of the last run (docs/performance.md explains them)."""
-    from datetime import date
-
     lines = [f"# Latest `make bench` run ({date.today():%Y-%m-%d})", "",
-             f"Model training: {train.get('train_seconds', '?')} s. Times in ms; see docs/performance.md.", ""]
+             f"Machine: {machine()}. Model training: {train.get('train_seconds', '?')} s. Times in ms; see docs/performance.md.", ""]
     for r in report:
         lines += [f"## {r['db']}", "",
                   f"Demo data {r['demo_seconds']:.1f} s; action server start {r['actions_start_s']:.1f} s; "
@@ -213,6 +218,7 @@ def main() -> None:
     model = ensure_model(quiet=True)
     meta = model.with_suffix("").with_suffix(".json")
     train = json.loads(meta.read_text()) if meta.exists() else {}
+    print(f"{date.today():%Y-%m-%d}，{machine()}")
     print(f"模型 {model.name}；训练用时 {train.get('train_seconds', '未记录')} 秒")
     report = []
     for kind in args.db.split(","):
