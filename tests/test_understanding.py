@@ -283,3 +283,39 @@ def test_homophones_of_products():
     from actions.core import homophones
 
     assert [h[0] for h in homophones.find("云卓面卡得很 视屏会议要扩 专线", ["云桌面", "视频会议", "专线"])] == ["云桌面", "视频会议"]
+
+
+# ---------------------------------------------------------------- round 4 (tuned on tests/dev4)
+@pytest.mark.parametrize("text", [
+    "导航去华钢", "打个车去仁和医院", "帮我订楚天大酒店今晚一个标间", "给华钢的王磊发个微信 说改天", "拨一下江城银行的总机电话",
+    "江城银行的理财产品收益率高不高", "我自己的流量套餐能降档吗", "钻石和翡翠哪个保值", "客户至上这句话出自哪", "衰退期的中年人怎么调整心态",
+])
+def test_other_apps_and_life_even_beside_crm_words(router, text):
+    cmd, _ = router(text)
+    assert isinstance(cmd, c.OutOfScope), cmd
+
+
+@pytest.mark.parametrize("text,kind", [
+    ("华刚处在啥阶段", c.LookUp),  # a name typed with the same sound
+    ("长江物流要跑了 给个挽留方案", c.Offer),
+    ("明天要跑一趟华钢 帮我汇总一下情况", c.Brief),
+    ("下午去华钢 帮我捋一遍", c.Brief),
+    ("宝石级的拜访频率是多少", c.Policy),
+    ("公安局算不算重要客户", c.Policy),
+    ("有谁已经离网了", c.Portfolio),
+    ("帮我查个客户", c.LookUp),
+])
+def test_requests_read_by_their_cue_words(router, text, kind):
+    cmd, _ = router(text, ranking=(("portfolio_alerts", 0.7),) if "离网" in text else ())
+    assert isinstance(cmd, kind), cmd
+
+
+def test_a_lead_about_a_manager_of_the_team(router):
+    cmd, _ = router("王芳那边有竞争对手的客户", role_code="M004", customer=HG)
+    assert isinstance(cmd, c.Portfolio) and cmd.manager == "王芳" and cmd.warning == "competitor", cmd
+
+
+def test_confirming_a_change_in_words(router):
+    change = {"op": "edit", "visit_id": 1}
+    assert isinstance(router("对 改吧", pending_edit=change)[0], c.Confirm)
+    assert isinstance(router("确定删", pending_edit=change)[0], c.Confirm)

@@ -49,3 +49,19 @@ def find(text: str, phrases: Iterable[str]) -> list[tuple[str, int, int]]:
                 break
         i += 1
     return found
+
+
+@lru_cache(maxsize=8192)
+def _plain(ch: str) -> str:
+    return lazy_pinyin(ch)[0] if "\u4e00" <= ch <= "\u9fff" else ""
+
+
+def sound_key(text: str) -> str:
+    """How a Chinese word sounds, for finding a name typed with the wrong character (华刚 for 华钢):
+    exact syllables for two characters, the input methods' fuzzy ones for three or more; "" when the
+    text is not all Chinese."""
+    if not _CJK.match(text or ""):
+        return ""
+    if len(text) == 2:
+        return "=" + "|".join(_plain(ch) for ch in text)
+    return "|".join(_syllable(ch) for ch in text)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
+from actions.core import homophones
 from actions.core.pinyin import spellings
 
 SUFFIXES = (
@@ -60,6 +61,7 @@ ORG_SHORT = {
 }
 STRONG, DERIVED, WEAK = 2, 1, 0  # how sure a variant is: registered / derived / a bare two-character brand
 MIN_TYPO_LEN = 4
+MAX_SOUND_LEN = 8  # names longer than this are found by their shorter forms
 MIN_PREFIX_LEN = 2
 MAX_PREFIX_CANDIDATES = 5
 _ASCII_RUN = re.compile(r"[a-z]{3,}")
@@ -171,7 +173,7 @@ class Resolution:
     status: str  # found|ambiguous|not_found|forbidden
     ids: list[int] = field(default_factory=list)
     matched: str = ""  # the text the manager typed that matched
-    how: str = ""  # exact|typo|pinyin|prefix
+    how: str = ""  # exact|typo|sound|pinyin|prefix
     hidden_ids: list[int] = field(default_factory=list)  # matched but not visible: audit only
     weak: bool = False  # only a bare two-character brand or a prefix matched
 
@@ -190,6 +192,8 @@ class CustomerIndex:
         self.strength: dict[str, int] = {}  # variant -> the strongest way any customer has it
         self.deletes: dict[str, set[str]] = {}  # deletion form -> variants
         self.pinyin: dict[str, set[int]] = {}
+        self.sounds: dict[str, set[int]] = {}  # how a registered name sounds (华刚 → 华钢)
+        self.sound_lengths: set[int] = set()
         self.prefix: dict[str, set[int]] = {}
         self.lengths: set[int] = set()
         for entry, aliases in entries:
@@ -208,6 +212,11 @@ class CustomerIndex:
                         if len(full) >= 6:
                             self.pinyin.setdefault(full, set()).add(entry.id)
                 continue
+            if strength == STRONG and 2 <= len(v) <= MAX_SOUND_LEN:
+                key = homophones.sound_key(v)
+                if key:
+                    self.sounds.setdefault(key, set()).add(entry.id)
+                    self.sound_lengths.add(len(v))
             if len(v) >= MIN_TYPO_LEN:
                 for d in _deletions(v):
                     self.deletes.setdefault(d, set()).add(v)
@@ -271,6 +280,18 @@ class CustomerIndex:
             ids |= self.exact[v]
         return ids, (next(iter(hits.values())) if hits else "")
 
+    def _sound(self, text: str) -> tuple[set[int], str]:
+        """A registered name typed with same-sounding characters: 华刚 (华钢), 江诚银行 (江城银行)."""
+        for length in sorted(self.sound_lengths, reverse=True):
+            for i in range(0, len(text) - length + 1):
+                window = text[i : i + length]
+                if window in self.exact:
+                    continue
+                ids = self.sounds.get(homophones.sound_key(window))
+                if ids:
+                    return set(ids), window
+        return set(), ""
+
     def _pinyin(self, text: str) -> tuple[set[int], str]:
         """Pinyin typed on a phone: one word (hzgt, huazhonggangtie) or a few (hengtai zhiye)."""
         words = re.findall(r"[a-z]+", text)
@@ -304,10 +325,10 @@ class CustomerIndex:
         ids, matched, weak = self._exact(text)
         if ids and not weak:
             return ids, matched, "exact", False
-        for how, step, arg in (("typo", self._typo, text), ("pinyin", self._pinyin, spaced)):
+        for how, step, arg in (("typo", self._typo, text), ("sound", self._sound, text), ("pinyin", self._pinyin, spaced)):
             found, found_text = step(arg)
             if found:
-                return found, found_text, how, False
+                return found, found_text, how, how == "sound" and len(found_text) == 2  # 华刚: needs a word about customers
         if ids:
             # a bare brand that also begins other customers' names (东湖 of 东湖管委会 and 东湖高新) is theirs too
             ids |= self.prefix.get(matched, set()) if len(self.prefix.get(matched, ())) <= MAX_PREFIX_CANDIDATES else set()

@@ -30,6 +30,7 @@ HANDLERS: dict[type, Callable[[Turn, c.Command], Reply]] = {
     c.Spin: coaching.spin,
     c.Offer: coaching.offer,
     c.NoteDraft: visits.draft,
+    c.NoteAddition: visits.draft,
     c.NoteEdit: visits.edit,
     c.Confirm: visits.confirm,
     c.Cancel: visits.cancel,

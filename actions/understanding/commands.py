@@ -174,6 +174,15 @@ class NoteDraft(Command):
 
 
 @dataclass(frozen=True)
+class NoteAddition(NoteDraft):
+    """More for the note that waits for 保存 (再补一句 他们要先看演示): the card is drawn again from
+    the whole text; an edit of the waiting note, so its kind is `edit`."""
+
+    kind = "edit"
+    append: bool = True
+
+
+@dataclass(frozen=True)
 class Change:
     """A correction to a visit note; only the fields that are set change."""
 

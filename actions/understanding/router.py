@@ -230,6 +230,8 @@ class Router:
         s = self.s
         if s.ood and not (s.crm_words or s.product or s.note_score >= 3):
             return False  # 导航去光谷; but 黄陂税务马总今天见了…会议室: a note about a product
+        if re.search(r"算不算|是不是|属不属于|属于", s.rest) and re.search(r"(重要|普通|特大|一般)大?客户", s.rest):
+            return False  # 公安局算不算重要客户: a kind of customer, a question about the rules
         left = re.sub(r"[呢吗啊呀的了?？!！,，。\s]", "", s.rest.replace(MASK, ""))
         bare = left == "" or re.fullmatch(r"(怎么样|咋样|情况|近况|最近怎么样|最近咋样|现在怎么样)", left) is not None
         return bare or bool(s.aspects or s.crm_words or s.cues - {"help"} or s.note_score >= 2 or s.person_title or s.product)
@@ -299,6 +301,8 @@ class Router:
             return c.Undo()
         if lx.YES.match(t) or (waiting and re.fullmatch(r"(好的?|可以|行|对|没问题|ok)?(保存|存|确认)(吧|一下)?", t)):
             return c.Confirm()
+        if ctx.pending_edit and re.fullmatch(r"(对|好的?|行|可以|嗯)?(确定|确认)?(要)?(改|删|删除|删掉)(吧|掉吧|了吧|掉)?", t):
+            return c.Confirm()  # 对 改吧, 确定删: yes to the change just shown
         if lx.NO.match(t):
             return c.Cancel()
         short_answer = len(t) <= (20 if waiting else 14) and not (s.cues - {"help", "delete", "note_ref"} if waiting else s.cues - {"help"})
@@ -334,6 +338,8 @@ class Router:
     # 3 ---------------------------------------------------------- not what the assistant does
     def out_of_scope(self) -> c.Command | None:
         s = self.s
+        if lx.OTHER_APP.search(s.rest) and not (s.note_score >= 3 or (self._telegraphic() and len(self._fragments()) >= 3)):
+            return c.OutOfScope()  # 导航去江城银行, 给华钢的周明发个微信: another app's job, whoever is named
         if not s.ood:
             return None
         if s.contacts and (_parsed(self.ctx.pending_note) or self._just_saved()) and _NOT_MET_EDIT.search(s.text):
@@ -341,7 +347,7 @@ class Router:
         if self._just_saved() and s.has("close", "move", "drop") and len(s.text) <= 20:
             return None  # PPT已经发了, right after saving the note that promised it
         res = s.resolution
-        strong_customer = self.ref.status == "found" and self.ref.source == "text" and not res.weak and res.how != "typo"
+        strong_customer = self.ref.status == "found" and self.ref.source == "text" and not res.weak and res.how not in ("typo", "sound")
         top, conf = self.u.top
         homonym = top == "out_of_scope" and conf >= 0.4 and self.ref.status == "none" and not s.contacts
         if strong_customer or ((s.crm_words or s.product) and not _CONSUMER.search(s.rest) and not homonym):
@@ -359,8 +365,9 @@ class Router:
             return None
         if self.ref.status in ("found", "ambiguous") or s.contacts or s.crm_words or s.product:
             return None
-        if self.ref.status == "unknown" and _STRONG_ORG.search(self.ref.typed):
-            return None
+        if self.ref.status == "unknown" and (_STRONG_ORG.search(self.ref.typed) or set(s.aspects) - {"spend", "overview", "products"}
+                                             or s.cues - {"help"}):
+            return None  # 麻城恒达证券有投诉吗: a customer nobody here has, asked about like one
         if (s.pronoun or self.ctx.customer_id) and s.aspects and len(s.rest) <= 12:
             return None  # "他们合同呢": a short follow-up question
         return c.OutOfScope()
@@ -378,7 +385,7 @@ class Router:
         if ctx.last.get("kind") == "cancel" and self.ref.found and s.note_score >= 1:
             return None  # the same, right after cancelling the wrong one
         if not pending and not ctx.pending_edit:
-            refers = s.has("note_ref") or re.search(r"拜访|记录|刚才|刚刚|上一条|见的|人名|名字|日期|跟进(时间|日期)|下一步|见到的", s.text) or (
+            refers = s.has("note_ref") or re.search(r"拜访|记录|刚才|刚刚|上一条|见的|人名|名字|日期|日子|跟进(时间|日期)|下一步|见到的", s.text) or (
                 self._just_saved() and re.search(r"漏|忘|也见了|还见了|也在|没见到|没在|不在", s.text))
             if not refers:
                 return None
@@ -429,10 +436,13 @@ class Router:
             return None  # "报价发了吗" asks, does not close
         return c.CloseFollowUp(ref, visit_id, _what_was_done(self.text))
 
+    def _fragments(self) -> list[str]:
+        return [f for f in re.split(r"[\s,，。；;、]+", self.text[:UNDERSTAND_MAX_CHARS]) if f]  # spaces as typed
+
     def _telegraphic(self) -> bool:
         """东湖分局 钱局 同意试点 月底签; 华钢王科长 故障已处理: a customer, a person, what happened."""
         s = self.s
-        fragments = [f for f in re.split(r"[\s,，。；;、]+", self.text[:UNDERSTAND_MAX_CHARS]) if f]  # spaces as typed
+        fragments = self._fragments()
         return (self.ref.found and s.person_title and len(fragments) >= 2 and not s.question
                 and "person_q" not in s.aspects and (len(fragments) >= 3 or bool(_TELEGRAPHIC.search(s.rest))))
 
@@ -445,7 +455,8 @@ class Router:
         asks = _REQUEST.search(s.rest) or s.has("spin", "fabe", "brief", "visits") or (s.has("offer") and re.search(r"帮我|给我|出个|来个", s.rest))
         # 长虹所 李主管 徐敏 监控要加 联通在pitch低价 我下周四前给报价: who said what and my promise outweigh a cue word
         account = self._telegraphic() and s.note_score >= 3 and diet_note >= 0.8 and not _REQUEST.search(s.rest[:6])
-        if asks and not account and (not _PAST_VISIT.search(s.text) or s.question) and not _parsed(pending):
+        past = (_PAST_STRONG if _BRIEF_ASK.search(s.text) else _PAST_VISIT).search(s.text)  # 下午去丰泽 帮我捋一遍: to come
+        if asks and not account and (not past or s.question) and not _parsed(pending):
             return None  # "帮我把华钢的拜访记录调出来": a request, not an account of a visit
         telegraphic = self._telegraphic() and (account or not asks)
         if not telegraphic and s.note_score < 2 and not more and not (s.note_score >= 1 and diet_note >= 0.6 and len(s.rest) >= 8):
@@ -455,7 +466,7 @@ class Router:
         future = _FUTURE_VISIT.search(s.text)
         if future and telegraphic and future.start() > len(s.text) // 2:
             future = None  # 顺昌妇幼 马主任 … 我下周去问招标时间: the next step of a visit told
-        if (future or _BRIEF_ASK.search(s.text)) and not _PAST_VISIT.search(s.text):
+        if (future or _BRIEF_ASK.search(s.text)) and not past:
             return None  # "明天去华钢 帮我准备一下", "下午要见马总 给我过一遍": a visit to come, not a note
         business = (
             self.ref.status in ("found", "ambiguous", "unknown") or s.person_title or s.product or s.crm_words
@@ -468,7 +479,7 @@ class Router:
         if _parsed(pending) and self.ref.status in ("none",) or (
             _parsed(pending) and self.ref.status == "found" and self.ref.id == pending.get("customer_id")
         ):
-            return c.NoteDraft(self.text, c.CustomerRef("found", pending.get("customer_id"), source="note"), self.u.today, append=True)
+            return c.NoteAddition(self.text, c.CustomerRef("found", pending.get("customer_id"), source="note"), self.u.today)
         ref = self.ref
         if ref.status == "none":
             ref = self.context_ref() if (s.pronoun and ctx.customer_id) else c.ASK_CUSTOMER
@@ -518,9 +529,19 @@ class Router:
         if re.search(r"跟进|待办|任务|todo|follow", s.text):
             return None  # 哪些跟进快到期了: follow-ups, not customers
         filters = bool(s.tier or s.stage or s.industry or s.warnings or s.team_member)
-        listing = s.has("portfolio") or re.search(r"(客户|的)(有哪些|有几个|有多少|呢|列表)|哪些|几个|多少|(行业|类|期)?的?客户(们)?$|的(呢)?$|谁.{0,10}(多|少)|最多|最少", s.text)
+        listing = s.has("portfolio") or re.search(
+            r"(客户|的)(有哪些|有几个|有多少|呢|列表)|哪些|几个|多少|(行业|类|期)?的?客户(们)?(吗|没|不)?$|的(呢)?$|谁.{0,10}(多|少)|最多|最少"
+            r"|有谁|(那些|这些)$|拉出来|列出来", s.text)
         if s.pronoun and not s.has("portfolio"):
             return None
+        if s.team_member and self.ref.status == "none" and (s.warnings or s.tier or s.stage or s.industry):
+            listing = True  # 李强那边的预警呢 (a lead): that manager's customers
+        top, conf = self.u.top
+        if (top == "portfolio_alerts" and conf >= 0.6 and filters and not s.has("policy", "offer", "brief", "fabe", "spin")
+                and not self.ctx.customer_id):
+            listing = True  # 有投诉超时没处理的客户吗: no customer, a filter, and the classifier agrees
+        if re.search(r"(今天|最近|现在|这周)有(啥|什么|哪些)(新的?)?预警", s.text):
+            return c.Portfolio(warning="any")
         if not (listing and (filters or re.search(r"我的客户|客户(有哪些|列表|清单|名单)|所有客户|全部客户", s.text))):
             if not (filters and s.warnings and re.search(r"哪些|哪几|哪家|几个|几家|多少个|多少家|有谁|都有|列|有没有客户|的(呢)?$", s.text)):
                 if re.search(r"我.{0,4}(管|有|负责|手上|手里).{0,4}(多少|几)(个|家)?客户|客户.{0,3}(一共|总共).{0,3}(多少|几)", s.text):
@@ -592,6 +613,8 @@ class Router:
         if not named and re.search(r"跟进|待办|任务|todo|follow", s.text) and not s.pronoun:
             return None  # 哪些跟进快到期了: the to-do list
         follow_up_q = s.pronoun or self._context_follow_up()
+        if not named and re.fullmatch(r"(帮我|给我)?(查|看|找)(一?个|一下|下)?客户(的?(信息|情况|资料))?", re.sub(r"[\s,，。?？!！]", "", s.text)):
+            return c.LookUp(c.ASK_CUSTOMER, "overview")  # 帮我查个客户: which one?
         if not named and not follow_up_q:
             return None
         if ref.status == "none":
@@ -613,6 +636,8 @@ class Router:
             return c.Fabe(ref, s.product, s.industry)
         if s.discount is not None or s.has("discount_q") or (s.has("offer") and (not s.aspects or set(s.aspects) <= {"contract", "overview", "spend", "risks"})):
             return c.Offer(ref, discount=s.discount)
+        if _OFFER_ASK.search(s.rest):
+            return c.Offer(ref)  # 长江物流快跑了 给个挽留方案: the stage is why, the offer is what
         if s.has("visits") and (self._aspect() in (None, "overview") or (self._aspect() == "last_visit" and _RECORDS.search(s.rest))):
             return c.ListVisits(ref, period_in(s.text, u.today))
         if s.product and not s.aspects and re.search(r"讲|介绍|推|卖", s.rest):
@@ -775,7 +800,7 @@ _ORG = re.compile(
     r"([\u4e00-\u9fff]{2,10})(?:股份有限公司|有限公司|公司|集团|医院|银行|商行|学校|中学|小学|学院|大学|分局|局|酒店|饭店|宾馆|"
     r"网咖|网吧|工厂|厂|研究所|研究院|委员会|管委会|政府|超市|物流|科技|电子|实业|商贸|贸易|控股|地产|置业|建设|建工|制药|药业|"
     r"食品|旅游|旅行社|机械|汽配|纸业|粮油|航运|船舶|包装|化工|能源|电力|水务|燃气|传媒|文化|教育|卫生院|诊所|保健院|事务所|律所|"
-    r"协会|农商行|信用社|证券|保险|基金会|度假村|钢构|钢铁|重工|运输|快运|快递|供应链|电器|服饰|家居|酒业|乳业|养殖)"
+    r"协会|农商行|信用社|证券|保险|基金会|度假村|钢构|钢铁|重工|运输|快运|快递|供应链|电器|服饰|家居|酒业|乳业|养殖|汽车|车业|汽贸|客运)"
 )
 # Words no organisation's name holds: 后来被教育局, 陈主任说明年局 are pieces of sentences.
 _NOT_IN_NAME = re.compile(r"[说被了过我他她们把让叫就都也又才很太吗呢吧着没不]|主任|经理|总监|局长|老总|要过")
@@ -785,11 +810,14 @@ _AROUND = re.compile(
     r"有没有|是不是|还|[，。！？,.!?\s、Ⓒ]"
 )
 # An organisation-like name with one of these endings is about a customer even beside everyday words.
-_FUTURE_VISIT = re.compile(r"(明天|明早|后天|下周.?|周.|待会|一会|等下|等会|马上|准备|打算|要|将|下午要|上午要|晚上要)(去|见|拜访|过去)|去之前|见之前|拜访前|见面前")
-_BRIEF_ASK = re.compile(r"帮我准备|准备一下|准备下|给我(个|一个)?简报|梳理|过一遍|理一理|理一下")
+_FUTURE_VISIT = re.compile(r"(明天|明早|后天|下周.?|周.|待会|一会|等下|等会|马上|准备|打算|要|将|下午要|上午要|晚上要)(去|见|拜访|过去|跑一趟|跑一下)|去之前|见之前|拜访前|见面前")
+_BRIEF_ASK = re.compile(r"帮我准备|准备一下|准备下|给我(个|一个)?简报|梳理|过一遍|理一理|理一下|汇总|捋一遍|捋一下|帮我过一下")
+_PAST_STRONG = re.compile(r"见了|见完|刚见|刚从|拜访了|拜访完|去了|聊了|谈了|刚才|刚刚|转了转|去了趟|跑了一趟|过去了|刚出来|(去|见)的")
 _PAST_VISIT = re.compile(r"见了|见完|刚见|刚从|拜访了|拜访完|去了|聊了|谈了|刚才|刚刚|(今天|昨天|上午|下午|前天)(去|跑|到)|转了转|去了趟|跑了一趟|过去了|刚出来|(去|见)的")
 _EXPLICIT_OVERVIEW = re.compile(r"怎么样|咋样|情况|近况|状况|动态|进展|怎么回事|how is|how's|doing")
-_STRONG_BRIEF = re.compile(r"帮我准备|给我准备|准备一下|准备下|准备准备|做(个|点)?准备|简报|brief|prep|拜访前|去之前|见之前|出发前|上门前|见面前|临行前|功课|备课|心里有底|过一遍")
+_STRONG_BRIEF = re.compile(r"帮我准备|给我准备|准备一下|准备下|准备准备|做(个|点)?准备|简报|brief|prep|拜访前|去之前|见之前|出发前|上门前|见面前|临行前|功课|备课|心里有底|过一遍"
+                           r"|帮我过一下|汇总一下|汇总下|捋一遍|捋一下|(谈判|开会)前")
+_OFFER_ASK = re.compile(r"(给|推荐|出|来|整|弄)(个|一个|套)?.{0,4}(方案|组合|套餐)|保量")
 _RECORDS = re.compile(r"记录|历次|几次|调出来|\blist\b|\bvisits\b|走访情况|拜访情况")
 _REQUEST = re.compile(
     r"^(帮我|给我|麻烦|请|你)|帮我.{0,12}(看|查|列|调|出|找|准备|理|整|设计|做|弄|翻)|看看|查查|调出来|列一下|出个方案|怎么(问|讲|推|说)|该问|摸底|"
@@ -799,7 +827,7 @@ _TELEGRAPHIC = re.compile(r"同意|要|谈|不在|没戏|签|降价|试点|回�
 _BEFORE_VISIT = re.compile(r"去之前|见之前|拜访前|去前|见前|出发前|上门前|见面前|临行前|准备|简报|梳理|过一遍|功课")
 _STRONG_ORG = re.compile(r"公司|集团|股份|有限|商行|农商行|分局|管委会|委员会|营业部|事务所")
 _NOT_ORG = {"我们", "他们", "你们", "这家", "那家", "哪家", "这个", "那个", "一家", "几家", "咱们", "各个", "所有", "全部", "客户", "什么"}
-_CONSUMER = re.compile(r"我家|家里|我的手机|我手机|我的话费|我妈|我爸|自己的")
+_CONSUMER = re.compile(r"我家|家里|我的手机|我手机|我的话费|我妈|我爸|自己的|我的(宽带|套餐|合约|号码|流量)|中年|心态|男人|女人|男朋友|女朋友|吵架|头发|脱发|皮肤")
 _NOT_MET_EDIT = re.compile(r"没见到|没见上|没见着|不在|没来|没在|没参加|没碰到|^(不对|错了|不是)")
 
 

@@ -94,17 +94,21 @@ def read(text: str, gaz: Gazetteer, context_customer: int | None = None) -> Sign
     s.product = gaz.product_in(rest.replace(MASK, " "))
     s.tier = next((z for z in lx.TIERS if re.search(
         rf"{z}\s*(客户|级|类|档|等级|户|的客户|和|与|跟|还是|或|and|or|vs|customer|level|几个|几家|多少|有哪些|呢|标准|权益|待遇|门槛)"
-        rf"|(和|与|跟|还是|或|and|or|vs|是)\s*{z}", rest)), "")
+        rf"|(和|与|跟|还是|或|and|or|vs|是)\s*{z}|{z}级?的(?=有|都|呢|多久|要|得|客户|几)", rest)), "")
     s.stage = next((k for k, p in lx.STAGE_WORDS if p.search(rest)), "")
     s.industry = next((k for k, p in lx.INDUSTRY_WORDS if p.search(rest)), "")
     s.warnings = [k for k, p in lx.WARNING_WORDS if p.search(rest)]
     s.discount = discount_pct(rest)
     s.amount = amount_yuan(rest)
     s.team_member = gaz.team_member_in(rest)
+    if s.team_member and s.pronoun:  # 王芳那边有竞争对手的客户: 那边 is the manager's, not a customer
+        s.pronoun = bool(lx.PRONOUN.search(re.sub(rf"{re.escape(s.team_member)}(那边|那里|手上|手里|名下|这边)", "", rest)))
     s.cues = {name for name, p in CUE_PATTERNS if p.search(rest)}
     if "几折" in rest or "多少折" in rest or "折扣" in rest:
         s.cues.add("discount_q")
     s.question = bool(lx.QUESTION.search(rest))
+    if len(rest) > 40:  # a long account: 减几个会议室 inside it asks nothing; only a question mark or 吗 at the end does
+        s.question = bool(re.search(r"[?？]|[吗呢][?？。!！]?$", rest))
     s.person_title = bool(lx.PERSON_TITLE.search(rest)) or bool(s.contacts)
     s.note_score = _note_score(s)
     s.ood = bool(lx.OOD.search(rest))
