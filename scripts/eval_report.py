@@ -40,7 +40,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "results" / "eval"
-SETS = ("heldout", "dev", "dev2", "dev3", "dev4")
+SETS = ("heldout", "dev", "dev2", "dev3", "dev4", "dev5")
 SENDER = "10001"
 TARGETS = {  # the targets
     "intent accuracy": 0.97, "customer found": 0.99, "dialogue checks": 0.97, "out-of-domain clean": 0.97,
@@ -328,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(lines))
     if args.show_misses:
         for key, score in results.items():
-            if key.startswith(("dev ", "dev2 ", "dev3 ", "dev4 ")) and isinstance(score, Score) and score.misses:
+            if key.startswith(("dev ", "dev2 ", "dev3 ", "dev4 ", "dev5 ")) and isinstance(score, Score) and score.misses:
                 print(f"\n## {key} misses")
                 print("\n".join(f"- {m}" for m in score.misses))
     if not args.no_write and args.set == "all":
@@ -345,12 +345,13 @@ def report(results: dict, model: Path, seconds: float) -> list[str]:
         "Sets: `tests/heldout/` (written apart from the training data by people who saw only the CRM sheet and",
         "DOMAIN.md; never used for tuning), `tests/dev/` (written the same way by other hands; used for tuning) and",
         "`tests/dev2/` (two more writers, later; a check that what was tuned on dev generalises) and `tests/dev3/`",
-        "(a sixth writer: visit notes and dialogues only), `tests/dev4/` (a seventh: requests, out-of-domain, dialogues).",
+        "(a sixth writer: visit notes and dialogues only), `tests/dev4/` (a seventh: requests, out-of-domain, dialogues),",
+        "`tests/dev5/` (an eighth: notes and dialogues about notes).",
         "Every message runs through the action server's own code path with the model's intent ranking,",
         "against the evaluation CRM (demo seed 7 + tests/fixtures/import_ok + threshold customers).",
         "",
-        "| measure | held-out | dev | dev2 | dev3 | dev4 | target |",
-        "|---|---|---|---|---|---|---|",
+        "| measure | held-out | dev | dev2 | dev3 | dev4 | dev5 | target |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for measure in ("intent accuracy", "customer found", "aspect accuracy", "out-of-domain clean", "note fields",
                     "dialogue checks", "reply facts", "writes proposed wrongly (must be 0)"):
