@@ -179,6 +179,8 @@ def extract(
     def add_product(alias_text: str, code: str, start: int, end: int) -> None:
         if any(s < end and start < e for s, e in covered):
             return  # 专线 inside 城域网专线; 上云 overlapping 云桌面 (上云桌面)
+        if alias_text in DELIVERY_WORDS and re.search(r"[发寄传到]", text[max(0, start - 8) : start]):
+            return  # 把方案发曹主任邮箱: how the manager sends it, not the product
         covered.append((start, end))
         if alias_text == GENERIC_LINE:
             held = [c for c in LINE_PRODUCTS if c in held_products]
@@ -220,6 +222,17 @@ def extract(
         for m in re.finditer(re.escape(c.name), text):
             title = _title_after(text, m.end())  # "冯敏主任": the title typed after the name
             add_person(m.start(), m.end() + len(title), Person(c.name, title or c.title, c.role, True))
+    for c in contacts:  # 林朋 for 林鹏: the name typed with a same-sounding character
+        key = homophones.sound_key(c.name)
+        for i in range(len(text) - len(c.name) + 1):
+            window = text[i : i + len(c.name)]
+            if key and window != c.name and window[0] in SURNAMES and homophones.sound_key(window) == key:
+                title = _title_after(text, i + len(window))
+                add_person(i, i + len(window) + len(title), Person(c.name, title or c.title, c.role, True))
+    for m in re.finditer(rf"姓([{SURNAMES}])的({TITLE_RE})", text):  # 姓程的副主任
+        mention = m.group(1) + m.group(2)
+        match = _match_contact(mention, contacts)
+        add_person(m.start(), m.end(), Person(match.name, match.title, match.role, True) if match else Person(mention, m.group(2), "", False))
     candidates = [(doc[s:e].start_char, doc[s:e].end_char) for _, s, e in pipe.people(doc)]
     # Character fallback: jieba may glue a surname to the previous word (信息科王 / 科长).
     for m in re.finditer(f"[{SURNAMES}](?:{TITLE_RE})", text):
@@ -242,8 +255,11 @@ def extract(
             add_person(start, end, Person(mention, "" if mention[0] in "小老" else title, "", False))
 
     people.sort(key=lambda p: positions[id(p)])  # in the order the note names them
+    masked = text  # the customer's name is no evidence: 去了汉阳仁和然后唐院长… is not 和唐院长
+    for n in sorted((n for n in customer_names if n), key=len, reverse=True):
+        masked = masked.replace(n, "Ⓒ" * len(n))
     for p in people:
-        p.verdict = _verdict(text, positions[id(p)], spans[id(p)], sorted(taken))
+        p.verdict = _verdict(masked, positions[id(p)], spans[id(p)], sorted(taken))
     for m in re.finditer(r"没(见|碰|遇)(到|着|上)?(他|她)", text):  # 胡总很不满 今天没见到他
         before_it = [p for p in people if positions[id(p)] < m.start()]
         if before_it:
@@ -296,12 +312,19 @@ NOT_A_NICKNAME = re.compile(r"小于|小白|小龙虾|小金库|小石子|小方
 MET_AFTER = re.compile(
     r"都见(了|到了|着了|过了)|都在|也在|在场|一起见|都来了|也来了|见上了|见到了|终于见|(今天|上午|下午|刚)?见了|见过了|陪同|陪着|接待|"
     r"一起(吃|聊|谈|开)|[个人]都在|(?<![不没])在$|(?<![不没])在(?=[\s，,])|三个人|几个人|碰上了|碰到了|也?过来了|也来了|也过来|"
-    r"(说|聊|讲)了几句|(?<![不没])在(机房|办公室|值班|单位|现场|会议室|楼下|门口|厂里|店里|营业厅)|(?<![没不未])(参加|出席)|(?<![没不])出来"
+    r"(说|聊|讲)了几句|进来了|也进来|赶过来|(?<![不没])在(机房|办公室|值班|单位|现场|会议室|楼下|门口|厂里|店里|营业厅)|(?<![没不未])(参加|出席)|(?<![没不])出来"
 )
 FUTURE_AFTER = re.compile(r"^[^，。,;；\s]{0,4}(下周|明天|后天|回来(?!了)|以后|过几天|出差回|再(说|谈|定)|在考虑|考虑)|^那边|^那里")
 OTHER_PERSON = re.compile(rf"领导|老板|他们|院长|局长|行长|校长|[{SURNAMES}](?:{TITLE_RE})")
 SHARED = re.compile(r"\s*(都|一起|全|全都|几个人|[两三四五]个人|他们都|这几个|在(?![考想谈聊])|也在)")
 GENERIC_TITLES = ("工", "老师", "姐", "哥", "师傅", "科")
+DELIVERY_WORDS = {"邮箱", "邮件", "email"}
+# Waiting for the customer is no step of the manager's: 他说这周内定 我等他消息.
+WAITING = re.compile(r"等(他|她|他们|对方|客户)?的?(消息|通知|回复|回音|电话|答复)")
+# A department named before a person in a list: 胡总和信息部方经理都在, 马总跟采购朱经理在.
+DEPARTMENT = r"(?:(?:信息|采购|财务|技术|行政|综合|工程|后勤|运维|网络|科技|办公室|市场|销售|IT|it)(?:部|科|处|中心|室)?的?)"
+# Said later of someone, before anyone else is named: a meeting that did not happen.
+ABSENT_LATER = re.compile(r"没见成|没见上|没见着|没见到|没碰上|没能见|只在电话里|电话里聊|只打了电话|电话约了")
 CONTINUES = re.compile(r"^\s*(他|她|人|结果|但|可|不过|可惜|却|而)")
 
 
@@ -316,8 +339,8 @@ def _group_end(text: str, end: int, mentions: list[tuple[int, int]]) -> int:
                 return end
             end = nxt[1]
 
-    tight = run(end, r"(?:[、和跟与及,，]|那个|这个)*")
-    wide = run(end, r"(?:[\s、和跟与及,，]|那个|这个)*")
+    tight = run(end, rf"(?:[、和跟与及,，]|那个|这个|还有|以及)*{DEPARTMENT}?")
+    wide = run(end, rf"(?:[\s、和跟与及,，]|那个|这个|还有|以及)*{DEPARTMENT}?")
     if wide != tight and SHARED.match(text[wide:]):
         return wide
     return tight
@@ -327,7 +350,8 @@ def _group_start(text: str, start: int, mentions: list[tuple[int, int]], wide: b
     """Where the run of people a mention closes begins (何总、罗经理; 钱局长和孙科长; with `wide`, a list
     typed with spaces: 见了周明 王磊)."""
     while True:
-        gap = re.search(r"(?:[\s、和跟与及]|那个|这个)*$" if wide else r"(?:[、和跟与及]|那个|这个)*$", text[:start])
+        gap = re.search(rf"(?:[\s、和跟与及]|那个|这个|还有|以及)*{DEPARTMENT}?$" if wide else rf"(?:[、和跟与及]|那个|这个|还有|以及)*{DEPARTMENT}?$",
+                        text[:start])
         prev = next((m for m in mentions if m[1] == gap.start() and m[0] < start), None) if gap and gap.end() > gap.start() else None
         if prev is None:
             return start
@@ -382,6 +406,8 @@ def _verdict(text: str, start: int, end: int, mentions: list[tuple[int, int]] = 
         return 2, True
     if FUTURE_AFTER.match(own_after):
         return 1, False  # 黄总下周回来: talked about, not met
+    if ABSENT_LATER.search(after):
+        return 2, False  # 严军主任今天在码头，只在电话里聊了，没见上面: said before anyone else is named
     if start <= 3 or _opening_list(text, start, end, mentions):
         return 1, True
     return 0, None
@@ -434,8 +460,14 @@ def _match_contact(mention: str, contacts: Sequence[ContactFact]) -> ContactFact
         return exact[0]
     if len(exact) > 1:
         return None
+    if mention[0] in "小老" and len(mention) == 2:  # 小邓: the one contact with that surname, not a boss
+        same = [c for c in contacts if c.name.startswith(mention[1])]
+        junior = len(same) == 1 and not re.search(r"总|长|主任|经理|书记|董|老板|院|CIO|CTO|CEO", same[0].title)
+        return same[0] if junior else None
     surname, title = mention[0], mention[1:]
     loose = [c for c in contacts if c.name.startswith(surname) and title and title in c.title]
+    if not loose and title == "总":  # 沈总 for 沈洁 (CIO)
+        loose = [c for c in contacts if c.name.startswith(surname) and re.search(r"总|(?<![A-Za-z])C[A-Z]O(?![A-Za-z])|董事", c.title)]
     if len(loose) == 1:
         return loose[0]
     if title in GENERIC_TITLES:  # 郭工, 胡老师, 张姐: the one contact with that surname
@@ -528,7 +560,9 @@ def _pick_dates(text: str, mentions: list[DateMention], today: date):
         for side, m, clause in candidates:
             if side == wanted:
                 return visit_date, m, clause
-    promised = any(_side(c) == "manager" and not DONE_ALREADY.search(c) for c in CLAUSE_SPLIT.split(text) if c)
+    promised = any(_side(c) == "manager" and not DONE_ALREADY.search(c) and not WAITING.search(c)
+                   and (MANAGER_SUBJECT.search(c) or re.search(r"(前|之前|以前|内)(把|给|发|报|出|提交|送|安排)|^(给|发|报|出|送)", c))
+                   for c in CLAUSE_SPLIT.split(text) if c)  # 400并发不够 promises nothing
     if candidates and promised:
         side, m, clause = candidates[0]
         return visit_date, m, ""  # the customer's date, for the manager's undated promise

@@ -355,6 +355,12 @@ class CustomerIndex:
             if found:
                 return found, found_text, how, how == "sound" and len(found_text) == 2  # 华刚: needs a word about customers
         if ids:
+            at = text.find(matched)
+            for length in (4, 3):  # 景明保险 for 景明保险代理: the brand and what follows begin one name
+                chunk = text[at : at + length]
+                longer = self.prefix.all(chunk) if len(chunk) == length and all(_CJK.match(ch) for ch in chunk) else ()
+                if len(longer) == 1 and next(iter(longer)) in ids:
+                    return set(longer), chunk, "exact", False
             # a bare brand that also begins other customers' names (东湖 of 东湖管委会 and 东湖高新) is theirs too
             siblings = self.prefix.all(matched)
             ids |= set(siblings) if len(siblings) <= MAX_PREFIX_CANDIDATES else set()

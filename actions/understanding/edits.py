@@ -48,11 +48,16 @@ def parse_edit(text: str, today: date, *, pending: bool) -> Change:
     elif mentions and _DATE_CUE.search(t) and not follow_words:
         change["visit_date"] = mentions[-1].day
     elif mentions and (follow_words or pending or re.search(r"改到|推到|挪到|延到", t)):
-        change["follow_up"] = dates.roll_forward(mentions[-1], today)
+        target = re.search(r"(改到|改成|推到|挪到|延到|改为)", t)
+        after = [m for m in mentions if target and m.start >= target.end()]  # 改到下周二吧 周四来不及
+        change["follow_up"] = dates.roll_forward((after or mentions)[0 if after else -1], today)
     m = _NEXT_STEP.search(t)
     if m and "跟进" not in m.group(1):
         change["next_step"] = m.group(1)
-    if re.search(r"人名|名字|见的|不是|写错|打错|记错|弄错|搞错|应该是|换成", t):
+    fix = re.search(r"下一步.{0,8}(错|不对).*?是([^，。,.\s]{2,})\s*$", t)
+    if fix:
+        change["next_step"] = fix.group(2)  # 下一步写错了 不是发报价 是先约一次技术交流
+    if re.search(r"人名|名字|见的|不是|写错|打错|记错|弄错|搞错|应该是|换成|(接待(我)?的|来的|陪我的|出面的)是", t):
         m = _PERSON_FIX.search(t)
         if m and not dates.find_dates(m.group(1), today):
             name = m.group(1)

@@ -303,6 +303,10 @@ class Router:
             return c.Confirm()
         if ctx.pending_edit and re.fullmatch(r"(对|好的?|行|可以|嗯)?(确定|确认)?(要)?(改|删|删除|删掉)(吧|掉吧|了吧|掉)?", t):
             return c.Confirm()  # 对 改吧, 确定删: yes to the change just shown
+        if ctx.pending_edit and re.search(r"(别|不要|不用|不)(删|改)了?$|^算了", t) and len(t) <= 8:
+            return c.Cancel()  # 算了 别删了
+        if _parsed(ctx.pending_note) and re.search(r"^(等等|等一下|慢着)?(先)?(别|不要|不用)(存|保存|记)", t):
+            return c.Cancel()  # 等等别存 我客户搞错了
         if lx.NO.match(t):
             return c.Cancel()
         short_answer = len(t) <= (20 if waiting else 14) and not (s.cues - {"help", "delete", "note_ref"} if waiting else s.cues - {"help"})
@@ -408,7 +412,7 @@ class Router:
         explicit = re.search(r"跟进|提醒|勾掉|划掉|todo|可以关|标记|follow|待办", s.text)
         if len(s.text) > 80 and s.note_score >= 2:
             return None  # a long account of a visit, whatever words it contains
-        if (s.note_score >= 4 or self._telegraphic()) and not s.has("drop") and not explicit:
+        if (s.note_score >= 4 or self._telegraphic()) and (not s.has("drop") or len(self._fragments()) >= 5) and not explicit:
             return None  # a visit note that also says 方案给了: 永安银行 胡主任 视频会议 报价已给 等回复
         refers = (
             self.ref.status in ("found", "ambiguous") or s.pronoun or s.has("followups")
