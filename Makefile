@@ -21,7 +21,7 @@ help:
 	@echo "make wecom   启动两个服务器和企业微信前端（需要 WECOM_* 设置）"
 	@echo "make lint    ruff 检查"
 	@echo "make eval    用留出测试集评估意图识别和客户解析，写 docs/eval.md"
-	@echo "make bench   1 万客户、1/10/50 并发的延迟和吞吐（SQLite 和 PostgreSQL）"
+	@echo "make bench   1 万客户、1/10/50 并发的延迟、吞吐和内存（SQLite 和 PostgreSQL），以及全新克隆后 make run 的等待时间"
 
 $(STAMP): pyproject.toml constraints.txt
 	@PY310="$$(scripts/find-python310.sh)" || exit 1; \
@@ -69,6 +69,7 @@ eval: model
 bench: model
 	@$(PY) scripts/bench_resolver.py
 	@$(PY) scripts/bench_rest.py
+	@$(PY) scripts/bench_start.py --fresh
 
 clean:
 	rm -rf models .rasa results

@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -248,7 +249,7 @@ def _start_servers():
     interface = os.environ.get("ACTIONS_INTERFACE", "127.0.0.1")
     print(f">> 启动动作服务器（{interface}:{actions_port}）", flush=True)
     servers.start_actions()
-    print(f">> 启动 Rasa（127.0.0.1:{rasa_port}，加载模型约需半分钟）", flush=True)
+    print(f">> 启动 Rasa（127.0.0.1:{rasa_port}，加载模型约需十秒）", flush=True)
     servers.start_rasa()
     if os.environ.get("RASA_AUTH_TOKEN"):
         print(">> Rasa 的 HTTP 接口（/conversations/…）需要 RASA_AUTH_TOKEN", flush=True)
@@ -300,10 +301,12 @@ def cmd_run(args) -> int:
     rasa_port, actions_port = _ports()
     servers = Servers(model, rasa_port, actions_port, log_dir=ROOT / "var" / "log")
     servers.stop_on_signals()
-    print(">> 启动动作服务器和 Rasa（加载模型约需半分钟，日志在 var/log/）", flush=True)
+    print(">> 启动动作服务器和 Rasa（约需十秒，日志在 var/log/）", flush=True)
+    started = time.monotonic()
     try:
         servers.start()
         servers.supervise()  # a crashed server comes back by itself
+        print(f">> 已就绪，启动用时 {time.monotonic() - started:.1f} 秒", flush=True)
         sender = os.environ.get("KAM_SHELL_SENDER", DEMO_TELEGRAM_ID)
         print(">> 你现在是演示客户经理李强。有选项时回复数字即可，输入 /quit 退出。")
         print("   试试：华中钢铁最近怎么样 / 明天去华钢帮我准备一下 / 我的客户有哪些风险\n", flush=True)
