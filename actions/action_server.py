@@ -84,6 +84,9 @@ def keep_tensorflow_out() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from actions.quiet import quiet_library_deprecations
+
+    quiet_library_deprecations()
     keep_tensorflow_out()
     p = argparse.ArgumentParser(prog="python -m actions.action_server", description="KAM action server")
     p.add_argument("--port", type=int, default=int(os.environ.get("ACTIONS_PORT", "5055")))

@@ -171,6 +171,9 @@ def quiet_library_warnings() -> None:
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
         warnings.filterwarnings("ignore", category=category)
+    from actions.quiet import quiet_library_deprecations
+
+    quiet_library_deprecations()  # also what libraries show under filters of their own
     from rasa.utils import common
 
     # Rasa re-applies its own filters when its command starts; these join its list of expected ones.

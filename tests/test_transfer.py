@@ -190,3 +190,26 @@ def test_migration_0003_gives_old_visits_a_key(empty_db):
     with session_scope(empty_db) as s:
         keys = s.execute(select(Visit.dedupe_key)).scalars().all()
     assert len(keys) == 2 and len(set(keys)) == 2 and all(k.startswith("v:") for k in keys)
+
+
+def test_a_first_round_database_with_data_upgrades(empty_db):
+    """A CRM created by the first round (revision 0001) with managers owning customers upgrades to
+    the latest schema; on SQLite the batch copy of `managers` must not trip over the customers'
+    foreign keys (it did: 'FOREIGN KEY constraint failed … DROP TABLE managers')."""
+    migrate.downgrade(empty_db, "0001")
+    with get_engine(empty_db).begin() as conn:
+        conn.execute(text("INSERT INTO managers (code, name, team, role, telegram_user_id) VALUES ('M1', '甲', '一部', 'manager', '7')"))
+        conn.execute(text("INSERT INTO customers (code, name, aliases, industry, importance, status, competitors, "
+                          "address, updated_at, manager_id) VALUES ('K1', '乙', '', '', '一般', 'active', '', '', "
+                          "'2026-01-01 00:00:00', (SELECT id FROM managers))"))
+        conn.execute(text(
+            "INSERT INTO visits (customer_id, manager_id, visit_date, people, products, signals, summary, next_step, "
+            "follow_up_done, deleted, created_at, updated_at) VALUES ((SELECT id FROM customers), (SELECT id FROM managers), "
+            "'2026-01-02', '[]', '', '', '记录', '', false, false, '2026-01-02 00:00:00', '2026-01-02 00:00:00')"))
+    migrate.upgrade(empty_db)
+    assert migrate.current_revision(empty_db) == "0003"
+    with session_scope(empty_db) as s:
+        customer = s.execute(select(Customer)).scalar_one()
+        assert customer.manager_id == s.execute(select(Manager.id).where(Manager.code == "M1")).scalar_one()
+        visit = s.execute(select(Visit)).scalar_one()
+        assert visit.summary == "记录" and visit.follow_up_outcome == "" and visit.dedupe_key.startswith("v:")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from functools import lru_cache
 
 os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
 os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "true")
@@ -26,16 +27,17 @@ NAME_READINGS = {
 }
 
 
-def syllables(ch: str) -> list[str]:
+@lru_cache(maxsize=8192)
+def syllables(ch: str) -> tuple[str, ...]:
     """The toneless readings of one character: the most common, then its reading in names if that
     differs ([] for a non-Chinese character)."""
     if not "\u4e00" <= ch <= "\u9fff":
-        return []
+        return ()
     first = lazy_pinyin(ch, errors="ignore")
     if not first:
-        return []
+        return ()
     other = NAME_READINGS.get(ch)
-    return [first[0], other] if other and other != first[0] else [first[0]]
+    return (first[0], other) if other and other != first[0] else (first[0],)
 
 
 def spellings(text: str) -> list[tuple[str, str]]:

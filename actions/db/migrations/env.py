@@ -25,13 +25,22 @@ def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url")
     connectable = get_engine(url)
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
-        )
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode copies a table and drops the old one; with foreign keys on, dropping
+            # `managers` (referenced by customers) fails once there is data. Off for the migration
+            # (it must be set outside a transaction), checked afterwards, on again.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the transaction the PRAGMA began: alembic commits its own
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=sqlite)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"migration left {len(broken)} rows whose foreign keys point nowhere: {broken[:5]}")
 
 
 _ = pool  # keep the import for generated revisions that use it
