@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 from actions.cli import main as kam
 from actions.db import migrate
 from actions.db.models import Billing, Contact, Customer, Manager, Subscription, Ticket, Visit
-from actions.db.session import get_engine, session_scope
+from actions.db.session import dispose_all, get_engine, session_scope
 from actions.db.transfer import ORDER, export_rows
 
 TABLES = (Manager, Customer, Billing, Subscription, Contact, Ticket, Visit)
@@ -213,3 +213,22 @@ def test_a_first_round_database_with_data_upgrades(empty_db):
         assert customer.manager_id == s.execute(select(Manager.id).where(Manager.code == "M1")).scalar_one()
         visit = s.execute(select(Visit)).scalar_one()
         assert visit.summary == "记录" and visit.follow_up_outcome == "" and visit.dedupe_key.startswith("v:")
+
+
+def test_an_interrupted_sqlite_upgrade_can_be_run_again(tmp_path):
+    """What the failure above left behind on SQLite (no transactional DDL there): the visits'
+    new columns added, alembic's copy of managers half made, the revision still 0001."""
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    migrate.upgrade(url)
+    migrate.downgrade(url, "0001")
+    with get_engine(url).begin() as conn:
+        conn.execute(text("ALTER TABLE visits ADD COLUMN follow_up_outcome VARCHAR(8) DEFAULT '' NOT NULL"))
+        conn.execute(text("ALTER TABLE visits ADD COLUMN follow_up_closed_at DATETIME"))
+        conn.execute(text("ALTER TABLE visits ADD COLUMN follow_up_note TEXT DEFAULT '' NOT NULL"))
+        conn.execute(text("CREATE TABLE _alembic_tmp_managers (id INTEGER PRIMARY KEY)"))
+    migrate.upgrade(url)
+    assert migrate.current_revision(url) == "0003"
+    with get_engine(url).connect() as conn:
+        tables = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))}
+    assert "used_messages" in tables and "_alembic_tmp_managers" not in tables
+    dispose_all()

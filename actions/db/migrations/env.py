@@ -31,6 +31,10 @@ def run_migrations_online() -> None:
             # `managers` (referenced by customers) fails once there is data. Off for the migration
             # (it must be set outside a transaction), checked afterwards, on again.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            for (name,) in connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE '\\_alembic\\_tmp\\_%' ESCAPE '\\'"
+            ).fetchall():  # the copy an interrupted batch migration left behind
+                connection.exec_driver_sql(f'DROP TABLE "{name}"')
             connection.commit()  # end the transaction the PRAGMA began: alembic commits its own
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=sqlite)
         with context.begin_transaction():
