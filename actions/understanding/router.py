@@ -813,11 +813,11 @@ _AROUND = re.compile(
     r"跟|给|和|对|向|去|见|在|到|从|怎么|如何|介绍|讲讲|讲|推|聊|帮我|准备|明天|今天|后天|最近|现在|的|那边|这边|"
     r"有没有|是不是|还|[，。！？,.!?\s、Ⓒ]"
 )
-# An organisation-like name with one of these endings is about a customer even beside everyday words.
 _FUTURE_VISIT = re.compile(r"(明天|明早|后天|下周.?|周.|待会|一会|等下|等会|马上|准备|打算|要|将|下午要|上午要|晚上要)(去|见|拜访|过去|跑一趟|跑一下)|去之前|见之前|拜访前|见面前")
 _BRIEF_ASK = re.compile(r"帮我准备|准备一下|准备下|给我(个|一个)?简报|梳理|过一遍|理一理|理一下|汇总|捋一遍|捋一下|帮我过一下")
+# A visit that happened: by its verb (见了, 去了), or also by its time (下午去… may be this afternoon's plan).
 _PAST_STRONG = re.compile(r"见了|见完|刚见|刚从|拜访了|拜访完|去了|聊了|谈了|刚才|刚刚|转了转|去了趟|跑了一趟|过去了|刚出来|(去|见)的")
-_PAST_VISIT = re.compile(r"见了|见完|刚见|刚从|拜访了|拜访完|去了|聊了|谈了|刚才|刚刚|(今天|昨天|上午|下午|前天)(去|跑|到)|转了转|去了趟|跑了一趟|过去了|刚出来|(去|见)的")
+_PAST_VISIT = re.compile(_PAST_STRONG.pattern + r"|(今天|昨天|上午|下午|前天)(去|跑|到)")
 _EXPLICIT_OVERVIEW = re.compile(r"怎么样|咋样|情况|近况|状况|动态|进展|怎么回事|how is|how's|doing")
 _STRONG_BRIEF = re.compile(r"帮我准备|给我准备|准备一下|准备下|准备准备|做(个|点)?准备|简报|brief|prep|拜访前|去之前|见之前|出发前|上门前|见面前|临行前|功课|备课|心里有底|过一遍"
                            r"|帮我过一下|汇总一下|汇总下|捋一遍|捋一下|(谈判|开会)前")
@@ -829,6 +829,7 @@ _REQUEST = re.compile(
 )
 _TELEGRAPHIC = re.compile(r"同意|要|谈|不在|没戏|签|降价|试点|回复|回|认可|拒绝|考虑|答应|嫌|想|说|定|批|约|催|投诉|满意|不满|出差|已|进展|处理|卡|断|发|给|报")
 _BEFORE_VISIT = re.compile(r"去之前|见之前|拜访前|去前|见前|出发前|上门前|见面前|临行前|准备|简报|梳理|过一遍|功课")
+# An organisation-like name with one of these endings is about a customer even beside everyday words.
 _STRONG_ORG = re.compile(r"公司|集团|股份|有限|商行|农商行|分局|管委会|委员会|营业部|事务所")
 _NOT_ORG = {"我们", "他们", "你们", "这家", "那家", "哪家", "这个", "那个", "一家", "几家", "咱们", "各个", "所有", "全部", "客户", "什么"}
 _CONSUMER = re.compile(r"我家|家里|我的手机|我手机|我的话费|我妈|我爸|自己的|我的(宽带|套餐|合约|号码|流量)|中年|心态|男人|女人|男朋友|女朋友|吵架|头发|脱发|皮肤")
