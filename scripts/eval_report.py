@@ -123,7 +123,7 @@ class Score:
         return self.ok / self.total if self.total else 0.0
 
     def cell(self) -> str:
-        return f"{self.rate:.1%} ({self.ok}/{self.total})"
+        return f"{self.rate:.1%} ({self.ok}/{self.total})" if self.total else "—"
 
 
 class Judge:

@@ -208,3 +208,19 @@ def test_contract_state_never_reads_minus_days(days, text):
     from actions.core.warnings import contract_state
 
     assert contract_state(days) == text
+
+
+def test_done_right_after_saving_a_note(sqlite_demo):
+    """报价已经发过去了 right after saving: the note's own follow-up is closed (after a yes); a note
+    that promised nothing dated leads to the customer's open follow-ups, never to an error."""
+    m = Manager()
+    card = m.say("华钢 周主任 今儿下班前把报价发他")
+    assert "跟进：今天" in card, card  # a promise due today is a follow-up today
+    assert "已保存" in m.tap("保存")
+    asked = m.say("报价已经发过去了")
+    assert "华中钢铁集团有限公司 的跟进「报价发他」" in asked and "标为已完成" in asked, asked
+    assert "已完成" in m.tap("确认")
+    m.say("江城银行 郑浩 聊了聊400的使用情况")
+    assert "已保存" in m.tap("保存")
+    reply = m.say("资料已经发过去了")
+    assert "出错" not in reply and ("江城商业银行股份有限公司" in reply or "没有未完成的跟进" in reply), reply

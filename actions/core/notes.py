@@ -510,6 +510,8 @@ VAGUE_TIME = re.compile(r"下周|下个?月|回头|改天|过两天|过几天|�
 NEGATED = re.compile(r"没|不|别|未")
 # Where a note typed without punctuation turns (那个…然后就是…我就说…): pieces to pick the step from.
 RUN_ON = re.compile(r"然后|就是说|我就说|我说(?=那)|那行那")
+# A step still to take today: 今儿下班前把报价发他, 今天安排上门.
+TODAY_PROMISE = re.compile(r"\s*(我|就)?(下班前|(中午|晚上|下午)前|把.{1,8}(发|给|报|送)|安排|上门|回复|答复)")
 DONE_ALREADY = re.compile(r"(发|给|报|约|交|送|办|做)(了|过)")
 
 
@@ -553,8 +555,9 @@ def _pick_dates(text: str, mentions: list[DateMention], today: date):
         day = roll_forward(m, today) if m.day >= today or m.before or side == "manager" else m.day
         if day < today:
             day = roll_forward(m, today)
-        if day < today or (day == today and not m.before):
-            continue  # done today is not a follow-up (我今天让后台查)
+        step = RUN_ON.split(text[m.end : m.end + 16])[0]  # what is said right after 今儿
+        if day < today or (day == today and not m.before and not (TODAY_PROMISE.match(step) and not DONE_ALREADY.search(step))):
+            continue  # done today is not a follow-up (我今天让后台查); 今儿下班前把报价发他 / 今儿安排上门 is
         candidates.append((side, DateMention(m.text, m.start, m.end, day, m.before), clause))
     for wanted in ("manager", "neither"):
         for side, m, clause in candidates:
@@ -569,7 +572,7 @@ def _pick_dates(text: str, mentions: list[DateMention], today: date):
     return visit_date, None, ""
 
 
-_DATE_WORDS = re.compile(r"^(之前|以前|前|为止)")
+_DATE_WORDS = re.compile(r"^(下班|中午|晚上|下午|上午|早上)?(之前|以前|前|为止)")
 
 
 def _next_step(text: str, follow: DateMention | None, clause: str) -> str:

@@ -133,13 +133,15 @@ def _team_overdue(turn: Turn) -> Reply:
 def _target(turn: Turn, cmd) -> tuple[Visit | None, Reply | None, str]:
     """The follow-up the command is about: a button's visit, the one in focus, or the customer's only
     open one; otherwise a question with the candidates as buttons."""
+    customer = None
     if cmd.visit_id:
         v, customer = own_visit(turn, cmd.visit_id)
         if v is None:
             return None, Reply("那条跟进已经不在了，或者你现在看不到这个客户。"), ""
-        return v, None, customer.name
-    customer = None
-    if cmd.customer.status != "none":
+        if getattr(cmd, "confirmed", False) or (v.follow_up is not None and not v.follow_up_done):
+            return v, None, customer.name
+        # the note in focus promised nothing dated (报价已经发过去了 right after 今天把报价发他): that customer's open ones
+    if customer is None and cmd.customer.status != "none":
         customer, ask = resolve_customer(turn, cmd)
         if ask:
             return None, ask, ""
@@ -176,7 +178,7 @@ def close(turn: Turn, cmd: c.CloseFollowUp) -> Reply:
     pending = {"op": "done", "visit_id": v.id, "change": {"note": cmd.what}}
     if cmd.confirmed:
         return apply_change(turn, pending)
-    return Reply(f"把 {name} 的跟进「{v.next_step or short(v.summary, 20)}」（{md(v.follow_up)}）标为已完成？",
+    return Reply(f"把 {name} 的跟进「{v.next_step or short(v.summary, 20)}」（{md(v.follow_up) if v.follow_up else '未定日期'}）标为已完成？",
                  list(YES_NO), {"pending_edit": pending}, context={"visit_id": v.id})
 
 
@@ -196,7 +198,7 @@ def move(turn: Turn, cmd: c.MoveFollowUp) -> Reply:
     pending = {"op": "move", "visit_id": v.id, "change": {"follow_up": to.isoformat()}}
     if cmd.confirmed:
         return apply_change(turn, pending)
-    return Reply(f"把 {name} 的跟进「{v.next_step or short(v.summary, 20)}」从 {md(v.follow_up)} 改到 {dates.label(to, turn.today)}？",
+    return Reply(f"把 {name} 的跟进「{v.next_step or short(v.summary, 20)}」从 {md(v.follow_up) if v.follow_up else '未定日期'} 改到 {dates.label(to, turn.today)}？",
                  list(YES_NO), {"pending_edit": pending}, context={"visit_id": v.id})
 
 
