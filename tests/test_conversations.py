@@ -214,6 +214,36 @@ def test_log_confirm_save_list(chat, sqlite_demo):
     assert "刚见完" not in listed.text and "第1条" in listed.titles
 
 
+def test_a_write_is_refused_when_access_was_lost_in_between(chat, sqlite_demo):
+    """The customer moves to another manager while a follow-up change waits for 确认, or a note for
+    保存: nothing is written, the manager is told, the refusal is audited."""
+    from sqlalchemy import update
+
+    from actions.db.models import Manager
+
+    def owner(code):
+        with session_scope(sqlite_demo) as s:
+            mid = s.execute(select(Manager.id).where(Manager.code == code)).scalar_one()
+            s.execute(update(Customer).where(Customer.code == "C0001").values(manager_id=mid))
+        directory.clear()
+
+    chat.say("action_log_visit", HG_NOTE)
+    chat.say("action_affirm", "/affirm")  # a saved note with a follow-up
+    assert "标为已完成" in chat.say("action_followup_done", "华钢的报价发了")
+    owner("M002")
+    said = chat.say("action_affirm", "/affirm")
+    assert "没有改动" in said and "已完成" not in said.text, said.text
+    owner("M001")
+    assert chat.say("action_log_visit", "华钢 吴婷 聊了IDC扩容 月底前给方案").text.startswith("请确认这条拜访记录")
+    owner("M002")
+    said = chat.say("action_affirm", "/affirm")
+    assert "没有保存" in said and "看不到这个客户" in said and "已保存" not in said.text, said.text
+    with session_scope(sqlite_demo) as s:
+        refused = s.execute(select(func.count()).select_from(AuditLog).where(AuditLog.action == "write_refused")).scalar()
+        saved = s.execute(select(Visit).where(Visit.dedupe_key.like("msg:%"))).scalars().all()
+    assert refused >= 1 and len(saved) == 1 and saved[0].follow_up_done is False
+
+
 def test_duplicate_delivery_stores_one_note(chat, sqlite_demo):
     chat.say("action_log_visit", HG_NOTE)
     pending = chat.slots["pending_note"]
