@@ -169,9 +169,10 @@ def quiet_library_warnings() -> None:
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
-    for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+    from actions.quiet import LIBRARY_NOISE, quiet_library_deprecations
+
+    for category in LIBRARY_NOISE:
         warnings.filterwarnings("ignore", category=category)
-    from actions.quiet import quiet_library_deprecations
 
     quiet_library_deprecations()  # also what libraries show under filters of their own
     from rasa.utils import common

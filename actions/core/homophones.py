@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from actions.core.pinyin import lazy_pinyin
+from actions.core.pinyin import syllables
 
 MIN_CHARS = 3
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
@@ -21,9 +21,7 @@ _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 @lru_cache(maxsize=4096)
 def _syllable(ch: str) -> str:
     """The syllable with the input methods' fuzzy sounds folded (zh/z, ch/c, sh/s, -ng/-n): 视屏 = 视频."""
-    if not "\u4e00" <= ch <= "\u9fff":
-        return ""
-    s = lazy_pinyin(ch)[0]
+    s = _plain(ch)
     s = re.sub(r"^([zcs])h", r"\1", s)
     return re.sub(r"ng$", "n", s)
 
@@ -51,9 +49,10 @@ def find(text: str, phrases: Iterable[str]) -> list[tuple[str, int, int]]:
     return found
 
 
-@lru_cache(maxsize=8192)
 def _plain(ch: str) -> str:
-    return lazy_pinyin(ch)[0] if "\u4e00" <= ch <= "\u9fff" else ""
+    """The character's most common reading ("" for a non-Chinese one), from actions.core.pinyin's cache."""
+    readings = syllables(ch)
+    return readings[0] if readings else ""
 
 
 def sound_key(text: str) -> str:

@@ -19,6 +19,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cached_property
 
 from actions.understanding import commands as c
 from actions.understanding import lexicon as lx
@@ -342,7 +343,7 @@ class Router:
     # 3 ---------------------------------------------------------- not what the assistant does
     def out_of_scope(self) -> c.Command | None:
         s = self.s
-        if lx.OTHER_APP.search(s.rest) and not (s.note_score >= 3 or (self._telegraphic() and len(self._fragments()) >= 3)):
+        if lx.OTHER_APP.search(s.rest) and not (s.note_score >= 3 or (self._telegraphic and len(self._fragments) >= 3)):
             return c.OutOfScope()  # 导航去江城银行, 给华钢的周明发个微信: another app's job, whoever is named
         if not s.ood:
             return None
@@ -412,7 +413,7 @@ class Router:
         explicit = re.search(r"跟进|提醒|勾掉|划掉|todo|可以关|标记|follow|待办", s.text)
         if len(s.text) > 80 and s.note_score >= 2:
             return None  # a long account of a visit, whatever words it contains
-        if (s.note_score >= 4 or self._telegraphic()) and (not s.has("drop") or len(self._fragments()) >= 5) and not explicit:
+        if (s.note_score >= 4 or self._telegraphic) and (not s.has("drop") or len(self._fragments) >= 5) and not explicit:
             return None  # a visit note that also says 方案给了: 永安银行 胡主任 视频会议 报价已给 等回复
         refers = (
             self.ref.status in ("found", "ambiguous") or s.pronoun or s.has("followups")
@@ -440,13 +441,15 @@ class Router:
             return None  # "报价发了吗" asks, does not close
         return c.CloseFollowUp(ref, visit_id, _what_was_done(self.text))
 
+    @cached_property
     def _fragments(self) -> list[str]:
         return [f for f in re.split(r"[\s,，。；;、]+", self.text[:UNDERSTAND_MAX_CHARS]) if f]  # spaces as typed
 
+    @cached_property
     def _telegraphic(self) -> bool:
         """东湖分局 钱局 同意试点 月底签; 华钢王科长 故障已处理: a customer, a person, what happened."""
         s = self.s
-        fragments = self._fragments()
+        fragments = self._fragments
         return (self.ref.found and s.person_title and len(fragments) >= 2 and not s.question
                 and "person_q" not in s.aspects and (len(fragments) >= 3 or bool(_TELEGRAPHIC.search(s.rest))))
 
@@ -458,11 +461,11 @@ class Router:
         more = _parsed(pending) and s.note_score >= 1 and not s.question and self.ref.status in ("none", "found")
         asks = _REQUEST.search(s.rest) or s.has("spin", "fabe", "brief", "visits") or (s.has("offer") and re.search(r"帮我|给我|出个|来个", s.rest))
         # 长虹所 李主管 徐敏 监控要加 联通在pitch低价 我下周四前给报价: who said what and my promise outweigh a cue word
-        account = self._telegraphic() and s.note_score >= 3 and diet_note >= 0.8 and not _REQUEST.search(s.rest[:6])
+        account = self._telegraphic and s.note_score >= 3 and diet_note >= 0.8 and not _REQUEST.search(s.rest[:6])
         past = (_PAST_STRONG if _BRIEF_ASK.search(s.text) else _PAST_VISIT).search(s.text)  # 下午去丰泽 帮我捋一遍: to come
         if asks and not account and (not past or s.question) and not _parsed(pending):
             return None  # "帮我把华钢的拜访记录调出来": a request, not an account of a visit
-        telegraphic = self._telegraphic() and (account or not asks)
+        telegraphic = self._telegraphic and (account or not asks)
         if not telegraphic and s.note_score < 2 and not more and not (s.note_score >= 1 and diet_note >= 0.6 and len(s.rest) >= 8):
             return None
         if s.question and s.note_score < 3:
