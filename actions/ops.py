@@ -309,8 +309,8 @@ class Servers:
                     continue
                 finally:
                     started[name] = time.monotonic()
-                self.restarts[name] = self.restarts.get(name, 0) + 1
                 self.say(f"{label}已重启")
+                self.restarts[name] = self.restarts.get(name, 0) + 1  # after the log line: a reader of the count finds it there
 
     # ------------------------------------------------------------ stopping
     @staticmethod
