@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -97,8 +99,20 @@ def audit(
 
 
 # ---------------------------------------------------------------- customer facts
+_latest_month: dict[str, tuple[float, date | None]] = {}  # database URL -> (monotonic time read, month)
+
+
 def dataset_latest_month(session: Session) -> date | None:
-    return session.execute(select(func.max(Billing.month))).scalar()
+    """The latest billed month in the CRM (changes once a month, with a billing import): read again
+    at most every KAM_DIRECTORY_TTL seconds, like the customer index."""
+    key = str(session.get_bind().url)
+    now = time.monotonic()
+    cached = _latest_month.get(key)
+    if cached is not None and now - cached[0] < float(os.environ.get("KAM_DIRECTORY_TTL", "2")):
+        return cached[1]
+    month = session.execute(select(func.max(Billing.month))).scalar()
+    _latest_month[key] = (now, month)
+    return month
 
 
 def customer_by_code(session: Session, code: str) -> Customer | None:
@@ -114,15 +128,21 @@ def load_facts(session: Session, customer: Customer, *, today: date | None = Non
         .order_by(Billing.month.desc())
         .limit(BILLING_MONTHS_LOADED)
     ).all()
+    # columns, not mapped objects: a look-up reads these once and never changes them
     subs = session.execute(
-        select(Subscription).where(Subscription.customer_id == cid).order_by(Subscription.id)
-    ).scalars()
+        select(Subscription.product, Subscription.quantity, Subscription.monthly_fee, Subscription.end)
+        .where(Subscription.customer_id == cid)
+        .order_by(Subscription.id)
+    ).all()
     contacts = session.execute(
-        select(Contact).where(Contact.customer_id == cid).order_by(Contact.id)
-    ).scalars()
+        select(Contact.name, Contact.title, Contact.role).where(Contact.customer_id == cid).order_by(Contact.id)
+    ).all()
     tickets = session.execute(
-        select(Ticket).where(Ticket.customer_id == cid).order_by(Ticket.opened.desc()).limit(50)
-    ).scalars()
+        select(Ticket.opened, Ticket.kind, Ticket.status, Ticket.summary)
+        .where(Ticket.customer_id == cid)
+        .order_by(Ticket.opened.desc())
+        .limit(50)
+    ).all()
     visits = recent_visits(session, customer_id=cid, limit=10)
     manager = session.get(Manager, customer.manager_id) if customer.manager_id else None
     return CustomerFacts(
@@ -141,14 +161,12 @@ def load_facts(session: Session, customer: Customer, *, today: date | None = Non
         address=customer.address,
         billing=sorted((m, Decimal(a)) for m, a in billing_rows),
         subscriptions=[
-            SubscriptionFact(
-                s.product, s.quantity, Decimal(s.monthly_fee)
-            )
-            for s in subs
-            if s.end is None or s.end >= today
+            SubscriptionFact(product, quantity, Decimal(fee))
+            for product, quantity, fee, end in subs
+            if end is None or end >= today
         ],
-        contacts=[ContactFact(c.name, c.title, c.role) for c in contacts],
-        tickets=[TicketFact(t.opened, t.kind, t.status, t.summary) for t in tickets],
+        contacts=[ContactFact(*c) for c in contacts],
+        tickets=[TicketFact(*t) for t in tickets],
         visits=visits,
         dataset_latest_month=dataset_latest_month(session),
         today=today,
