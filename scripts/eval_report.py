@@ -52,6 +52,8 @@ FIRST_LOOK = (
     "dev3 (2026-11-23, after round 2) | — | — | — | 90.0% | 92.2%",
     "dev4 (2026-11-23, after round 3) | 91.7% | 98.0% | 91.5% | — | 89.3%",
     "dev5 (2026-11-23, after round 4) | — | — | — | 96.7% | 91.7%",
+    "dev6 (2026-11-23, after round 5) | 95.5% | 99.3% | 92.3% | — | 95.3%",
+    "dev7 (2026-11-23, after round 5) | — | — | — | 94.0% | 92.2%",
 )
 EQUIVALENT = {("policy", "offer"), ("offer", "policy")}  # a discount asked in general: either answers it
 WRITE_KINDS = {"note", "edit", "followup_close", "followup_move", "followup_drop", "confirm"}
