@@ -9,6 +9,25 @@ from functools import cached_property
 
 from actions.core import lifecycle, tiering
 
+TITLE_SUFFIXES = ("总经理", "副总经理", "董事长", "主任", "科长", "处长", "局长", "部长", "院长", "校长", "经理", "总监", "主管",
+                  "书记", "老板", "行长", "所长", "厂长", "老师")
+_SHORT_TITLE = {"局长": "局", "院长": "院", "处长": "处", "董事长": "董"}  # 钱局, 唐院: how colleagues say it
+
+
+def short_forms(name: str, title: str) -> list[str]:
+    """How a manager refers to a contact besides the full name: 马总, 周主任, 王科长, 钱局."""
+    surname = name[:1]
+    forms = []
+    if "总" in title or title in ("董事长", "CEO", "CIO"):
+        forms.append(surname + "总")
+    suffix = next((x for x in TITLE_SUFFIXES if title.endswith(x)), "")
+    if suffix and surname + suffix not in forms:
+        forms.append(surname + suffix)
+    if suffix in _SHORT_TITLE:
+        forms.append(surname + _SHORT_TITLE[suffix])
+    return forms
+
+
 CUTE_ZH = {"coach": "教练", "user": "用户", "technical": "技术把关", "economic": "决策者"}
 
 
@@ -27,16 +46,8 @@ class ContactFact:
         return f"{self.name}（{self.title}）" if self.title else self.name
 
     def mentions(self) -> list[str]:
-        """How a manager refers to this person: 马丽, 马总 (总经理/副总), 周主任, 王科长."""
-        forms = [self.name]
-        surname = self.name[0]
-        if "总" in self.title:
-            forms.append(surname + "总")
-        for suffix in ("主任", "科长", "处长", "局长", "部长", "院长", "校长", "经理", "总监", "主管", "书记", "老板"):
-            if self.title.endswith(suffix):
-                forms.append(surname + suffix)
-                break
-        return forms
+        """How a manager refers to this person: 马丽, 马总 (总经理/副总), 周主任, 王科长, 钱局."""
+        return [self.name, *short_forms(self.name, self.title)]
 
 
 @dataclass(frozen=True)

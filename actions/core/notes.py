@@ -152,6 +152,35 @@ GENERIC_LINE = "专线"
 LINE_PRODUCTS = ("INTERNET_LINE", "MAN_LINE", "SDH_LINE")
 
 
+_NOT_TALKED = r"(没有?|未|不|别)(怎么)?(谈|聊|提|说|讲|涉及|问)(到|起|过)?"
+_PRODUCT_RUN = r"Ⓟ(?:[\s、,，/和与及跟]*Ⓟ)*"
+# 没谈IDC 主要聊城域网 / V网 集团短信 都没谈: the products named as not discussed
+NOT_DISCUSSED = re.compile(rf"{_NOT_TALKED}[\s、,，]*(?P<after>{_PRODUCT_RUN})|(?P<before>{_PRODUCT_RUN})[\s、,，]*(这次|今天)?(都|也)?{_NOT_TALKED}"
+    r"(?=$|[\s,，。；;!！]|就|而是|主要|只)")
+
+
+def _negated_products(text: str, mentions: list[tuple[int, int, str]]) -> set[str]:
+    """Codes every mention of which is named as not discussed (a product also discussed stays)."""
+    if not mentions or not re.search(_NOT_TALKED, text):
+        return set()
+    skeleton, where, last = [], [], 0  # the text with each product mention as one Ⓟ
+    for start, end, code in sorted(mentions):
+        skeleton.append(text[last:start])
+        where.append((sum(map(len, skeleton)), code))
+        skeleton.append("Ⓟ")
+        last = end
+    skeleton.append(text[last:])
+    flat = "".join(skeleton)
+    denied: list[int] = []
+    for m in NOT_DISCUSSED.finditer(flat):
+        run = m.group("after") if m.group("after") is not None else m.group("before")
+        offset = m.start("after") if m.group("after") is not None else m.start("before")
+        denied += [offset + i for i, ch in enumerate(run) if ch == "Ⓟ"]
+    no = {code for pos, code in where if pos in denied}
+    yes = {code for pos, code in where if pos not in denied}
+    return no - yes
+
+
 def extract(
     text: str,
     today: date,
@@ -175,6 +204,7 @@ def extract(
     products: list[str] = []
     competitors: list[str] = []
     covered: list[tuple[int, int]] = []
+    mentions: list[tuple[int, int, str]] = []
 
     def add_product(alias_text: str, code: str, start: int, end: int) -> None:
         if any(s < end and start < e for s, e in covered):
@@ -185,6 +215,7 @@ def extract(
         if alias_text == GENERIC_LINE:
             held = [c for c in LINE_PRODUCTS if c in held_products]
             code = held[0] if held else code
+        mentions.append((start, end, code))
         if code not in products:
             products.append(code)
 
@@ -203,6 +234,8 @@ def extract(
     for comp in COMPETITORS:
         if comp in text and comp not in competitors:
             competitors.append(comp)
+    negated = _negated_products(text, mentions)
+    products = [p for p in products if p not in negated]
 
     # ---------------- people: known contacts, then surname + title
     people: list[Person] = []
@@ -429,7 +462,13 @@ def _opening_list(text: str, start: int, end: int, mentions) -> bool:
                 left = left.replace(text[m[0] : m[1]], " ")
         rest += [x for x in left.split() if not re.fullmatch(rf"(it|IT)?({TITLE_RE})", x)]
         pos += len(w)
-    return len(rest) <= 1 and all(len(w) <= 12 and not re.search(r"[见去聊谈了说在]", w) for w in rest)
+    rest = [w for w in rest if not _FILLER.fullmatch(w)]
+    return len(rest) <= 1 and all((len(w) <= 12 and not re.search(r"[见去聊谈了说在]", w)) or _VISIT_OPENING.fullmatch(w) for w in rest)
+
+
+_FILLER = re.compile(r"那个|嗯+|呃+|然后|就是|那啥|这个")
+# 今天去了宜昌宏远物流 刘强 郭洋 …: where I went, then who was there
+_VISIT_OPENING = re.compile(r"(今天|昨天|前天|上午|下午|早上|刚才?|刚刚)?(去了(一?趟)?|到了|拜访了|走访了|跑了(一?趟)?)[^\s，。,]{2,16}")
 
 
 def _decide_met(people: list) -> None:

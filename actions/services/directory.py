@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from actions.core import homophones
+from actions.core.facts import short_forms
 from actions.core.resolver import CustomerIndex, Entry, Resolution, normalize, viewer_filter
 from actions.db.models import Contact, Customer, Manager
 
@@ -87,23 +88,6 @@ def clear() -> None:
         _checked.clear()
 
 
-_TITLE_SUFFIXES = ("总经理", "副总经理", "董事长", "主任", "科长", "处长", "局长", "部长", "院长", "校长", "经理", "总监", "主管",
-                   "书记", "老板", "行长", "所长", "厂长", "老师")
-
-
-def _short_forms(name: str, title: str) -> list[str]:
-    """How a manager refers to a contact besides the full name: 马总, 周主任, 王科长."""
-    forms = []
-    surname = name[0]
-    if "总" in title or title in ("董事长", "CEO", "CIO"):
-        forms.append(surname + "总")
-    for suffix in _TITLE_SUFFIXES:
-        if title.endswith(suffix):
-            forms.append(surname + suffix)
-            break
-    return forms
-
-
 def _contact_index(index: CustomerIndex):
     """(full name → contacts, 周主任-style form → contacts, customer → contacts), built once per index."""
     cached = getattr(index, "_contact_maps", None)
@@ -115,7 +99,7 @@ def _contact_index(index: CustomerIndex):
             person = (name, title, cid)
             names.setdefault(normalize(name), []).append(person)
             by_customer.setdefault(cid, []).append(person)
-            for form in _short_forms(name, title):
+            for form in short_forms(name, title):
                 forms.setdefault(form, []).append(person)
         cached = index._contact_maps = (names, forms, by_customer)
     return cached

@@ -234,7 +234,7 @@ class Router:
         if re.search(r"算不算|是不是|属不属于|属于", s.rest) and re.search(r"(重要|普通|特大|一般)大?客户", s.rest):
             return False  # 公安局算不算重要客户: a kind of customer, a question about the rules
         left = re.sub(r"[呢吗啊呀的了?？!！,，。\s]", "", s.rest.replace(MASK, ""))
-        bare = left == "" or re.fullmatch(r"(怎么样|咋样|情况|近况|最近怎么样|最近咋样|现在怎么样)", left) is not None
+        bare = left == "" or re.fullmatch(r"那?(那边|这边|那头|那里|这家)?(怎么样|咋样|情况|近况|最近怎么样|最近咋样|现在怎么样)?", left) is not None
         return bare or bool(s.aspects or s.crm_words or s.cues - {"help"} or s.note_score >= 2 or s.person_title or s.product)
 
     def _is_derived(self, res) -> bool:
@@ -308,6 +308,8 @@ class Router:
             return c.Cancel()  # 算了 别删了
         if _parsed(ctx.pending_note) and re.search(r"^(等等|等一下|慢着)?(先)?(别|不要|不用)(存|保存|记)", t):
             return c.Cancel()  # 等等别存 我客户搞错了
+        if _parsed(ctx.pending_note) and re.fullmatch(r"算了(吧)?(先)?(明天|回头|晚点|晚些|下次|以后|改天)?(再)?(记|说|弄|写|存)?(吧)?", t):
+            return c.Cancel()  # 算了 明天再记
         if lx.NO.match(t):
             return c.Cancel()
         short_answer = len(t) <= (20 if waiting else 14) and not (s.cues - {"help", "delete", "note_ref"} if waiting else s.cues - {"help"})
@@ -366,8 +368,19 @@ class Router:
         contact named, no CRM word, no product)."""
         s = self.s
         top, conf = self.u.top
-        if top != "out_of_scope" or conf < 0.6:
+        if top != "out_of_scope" or conf < 0.5:
             return None
+        plain = not (s.crm_words or s.product or s.cues - {"help"} or s.person_title or _parsed(self.ctx.pending_note))
+        res = s.resolution
+        if (not (s.crm_words or s.product or s.cues - {"help", "portfolio"} or _parsed(self.ctx.pending_note))
+                and not s.names_customer and s.contacts and "person_q" not in s.aspects and not s.aspects):
+            return c.OutOfScope()  # 林峰唱过哪些歌, 三国里张飞和关羽谁厉害: a contact's name in everyday talk
+        if plain and conf >= 0.9 and self.ref.status == "found" and (res.weak or res.how in ("typo", "sound")):
+            return c.OutOfScope()  # 长江三峡游轮几天几晚: a short brand inside an everyday phrase
+        if conf < 0.6:
+            return None
+        if self.ref.status == "unknown" and _GENERIC_ORG.fullmatch(self.ref.typed) and not s.product:
+            return c.OutOfScope()  # 装修公司报价18万贵不贵: a kind of company, not a name
         if self.ref.status in ("found", "ambiguous") or s.contacts or s.crm_words or s.product:
             return None
         if self.ref.status == "unknown" and (_STRONG_ORG.search(self.ref.typed) or set(s.aspects) - {"spend", "overview", "products"}
@@ -458,6 +471,9 @@ class Router:
         s, ctx = self.s, self.ctx
         diet_note = self.u.p("log_visit")
         pending = ctx.pending_note
+        if _parsed(pending) and _ADD_TO_NOTE.match(s.text) and (
+                self.ref.status in ("none", "unknown") or self.ref.id == pending.get("customer_id")):
+            return c.NoteAddition(self.text, c.CustomerRef("found", pending.get("customer_id"), source="note"), self.u.today)
         more = _parsed(pending) and s.note_score >= 1 and not s.question and self.ref.status in ("none", "found")
         asks = _REQUEST.search(s.rest) or s.has("spin", "fabe", "brief", "visits") or (s.has("offer") and re.search(r"帮我|给我|出个|来个", s.rest))
         # 长虹所 李主管 徐敏 监控要加 联通在pitch低价 我下周四前给报价: who said what and my promise outweigh a cue word
@@ -465,6 +481,8 @@ class Router:
         past = (_PAST_STRONG if _BRIEF_ASK.search(s.text) else _PAST_VISIT).search(s.text)  # 下午去丰泽 帮我捋一遍: to come
         if asks and not account and (not past or s.question) and not _parsed(pending):
             return None  # "帮我把华钢的拜访记录调出来": a request, not an account of a visit
+        if s.discount is not None and _DISCOUNT_ASKED.search(s.rest) and s.note_score < 3 and not past and not _parsed(pending):
+            return None  # 长江物流要打八折 梁董亲自开的口: a discount to answer, not a visit to log
         telegraphic = self._telegraphic and (account or not asks)
         if not telegraphic and s.note_score < 2 and not more and not (s.note_score >= 1 and diet_note >= 0.6 and len(s.rest) >= 8):
             return None
@@ -557,7 +575,7 @@ class Router:
         if s.has("policy") and (lx.POLICY_SPECIFIC.search(s.rest) or not re.search(r"我的客户|我手上|手里|名下|哪些|哪几|列|有几个|有多少个", s.text)):
             return None
         if set(s.warnings) <= {"competitor", "any"} and not (s.tier or s.stage or s.industry or s.team_member) and "客户" not in s.rest:
-            if not re.search(r"我的|我手|名下|哪些|哪几|的(呢)?$", s.rest) or "any" not in s.warnings:
+            if not re.search(r"我的|我手|名下|哪些|哪几|的(呢)?$|(拉|列|调|找)出来|都给我|全部|所有", s.rest) or "any" not in s.warnings:
                 return None  # "电信和移动哪个信号好" names a competitor, not a portfolio question
         if s.has("offer") and s.tier and not s.warnings:
             return None  # "白金客户有啥优惠"
@@ -608,8 +626,8 @@ class Router:
         topic = next((k for k, p in lx.POLICY_TOPIC if p.search(t)), "tier")
         if named_stage and topic not in ("cadence", "entitlement", "discount_authority", "importance"):
             topic = "stage"
-        if topic == "tier" and s.tier:
-            topic = "entitlement"
+        if topic == "tier" and s.tier and not re.search(r"怎么(划|定|分|算)|按(什么|啥)|门槛|标准|依据|够得上|达到", t):
+            topic = "entitlement"  # 白金客户有啥: what they get; 宝石级是按什么定的: the threshold
         return c.Policy(topic, tier=s.tier, stage=s.stage)
 
     # 11 --------------------------------------------------------- one customer
@@ -632,10 +650,11 @@ class Router:
         specific = [a for a in s.aspects if a not in ("overview", "person_q")]
         strong_brief = _STRONG_BRIEF.search(s.rest) and not re.search(r"准备.{0,6}(材料|资料|合同|报价|方案)", s.rest)
         if s.has("brief") and (strong_brief or not (specific or _EXPLICIT_OVERVIEW.search(s.rest))) and (
-            not s.has("fabe", "spin") or (not s.product and _BEFORE_VISIT.search(s.rest))
+            not s.has("fabe", "spin") or (not s.product and _BEFORE_VISIT.search(s.rest)
+                                          and not (s.has("spin") and re.search(r"spin|问题|提问|问(点|些)?(啥|什么)", s.rest)))
         ):
             return c.Brief(ref)
-        if s.has("spin") or (re.search(r"(见|找).{0,8}(cio|cto|老板|领导|总|主任|局长|院长)", s.rest) and re.search(r"问|聊|说", s.rest)
+        if s.has("spin") or (re.search(r"(见|找).{0,8}(cio|cto|老板|领导|总|董|主任|局长|院长)", s.rest) and re.search(r"问|聊|说", s.rest)
                              and s.question and not _PAST_VISIT.search(s.text)):
             role = next((k for k, p in lx.ROLE_WORDS if p.search(s.rest)), "")
             return c.Spin(ref, role, s.contacts[0][0] if s.contacts else "")
@@ -824,6 +843,8 @@ _PAST_VISIT = re.compile(_PAST_STRONG.pattern + r"|(今天|昨天|上午|下午|
 _EXPLICIT_OVERVIEW = re.compile(r"怎么样|咋样|情况|近况|状况|动态|进展|怎么回事|how is|how's|doing")
 _STRONG_BRIEF = re.compile(r"帮我准备|给我准备|准备一下|准备下|准备准备|做(个|点)?准备|简报|brief|prep|拜访前|去之前|见之前|出发前|上门前|见面前|临行前|功课|备课|心里有底|过一遍"
                            r"|帮我过一下|汇总一下|汇总下|捋一遍|捋一下|(谈判|开会)前")
+_ADD_TO_NOTE = re.compile(r"\s*(再)?(加|补|添)(上)?(一句|一条|一点|一下|个)|\s*补充(一下|一句|下)?|\s*还有(一点|一句|个事|就是)")
+_DISCOUNT_ASKED = re.compile(r"要(打|给|求)?(个)?([\d.]+|[一二三四五六七八九两]{1,2}(点[一二三四五六七八九])?)折|要.{0,3}折扣|压到.{0,4}折")
 _OFFER_ASK = re.compile(r"(给|推荐|出|来|整|弄)(个|一个|套)?.{0,4}(方案|组合|套餐)|保量")
 _RECORDS = re.compile(r"记录|历次|几次|调出来|\blist\b|\bvisits\b|走访情况|拜访情况")
 _REQUEST = re.compile(
@@ -831,9 +852,11 @@ _REQUEST = re.compile(
     r"切入|设计一下|\bshould\b|\bwhat\b|\bhow\b"
 )
 _TELEGRAPHIC = re.compile(r"同意|要|谈|不在|没戏|签|降价|试点|回复|回|认可|拒绝|考虑|答应|嫌|想|说|定|批|约|催|投诉|满意|不满|出差|已|进展|处理|卡|断|发|给|报")
-_BEFORE_VISIT = re.compile(r"去之前|见之前|拜访前|去前|见前|出发前|上门前|见面前|临行前|准备|简报|梳理|过一遍|功课")
+_BEFORE_VISIT = re.compile(r"(去|见|拜访)\W{0,2}之前|拜访前|去前|见前|出发前|上门前|见面前|临行前|准备|简报|梳理|过一遍|功课"
+                           r"|(待会|一会|等会|马上)儿?要?(去|见)")
 # An organisation-like name with one of these endings is about a customer even beside everyday words.
 _STRONG_ORG = re.compile(r"公司|集团|股份|有限|商行|农商行|分局|管委会|委员会|营业部|事务所")
+_GENERIC_ORG = re.compile(r"(装修|物业|快递|外卖|中介|搬家|家政|保洁|房产|租车|培训|健身|年终奖|工资|婚庆|广告|装潢|游戏|互联网|上市|国企|外企|私企|大)公司")
 _NOT_ORG = {"我们", "他们", "你们", "这家", "那家", "哪家", "这个", "那个", "一家", "几家", "咱们", "各个", "所有", "全部", "客户", "什么"}
 _CONSUMER = re.compile(r"我家|家里|我的手机|我手机|我的话费|我妈|我爸|自己的|我的(宽带|套餐|合约|号码|流量)|中年|心态|男人|女人|男朋友|女朋友|吵架|头发|脱发|皮肤")
 _NOT_MET_EDIT = re.compile(r"没见到|没见上|没见着|不在|没来|没在|没参加|没碰到|^(不对|错了|不是)")
