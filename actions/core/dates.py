@@ -30,6 +30,7 @@ _PATTERNS = [
     ("ymd", re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")),
     ("month_day", re.compile(rf"(下个?月|这个?月|本月|上个?月|明年|今年)?(?:({_NUM})\s*月份?)\s*({_NUM})\s*[日号]?")),
     ("rel_month_day", re.compile(rf"(下个?月|这个?月|本月|上个?月)\s*({_NUM})\s*[日号]")),
+    ("month_num_part", re.compile(rf"(明年|今年)?({_NUM})\s*月份?(底|末|初|中旬|中)")),
     ("month_part", re.compile(r"(下个?月|这个?月|本月|上个?月)?月?(底|末|初|中旬|中)")),
     ("weekday", re.compile(r"(上上|下下|上|下|这|本)?(?:个)?(?:周|星期|礼拜)([一二三四五六日天1-7])")),
     ("relative", re.compile("|".join(sorted(_RELATIVE_DAYS, key=len, reverse=True)))),
@@ -100,6 +101,12 @@ def _resolve(kind: str, m: re.Match, today: date) -> date | None:
         y, mo = _add_month(today.year, today.month, _month_shift(g[0]))
         d = _n(g[1])
         return _safe(y, mo, d) if d else None
+    if kind == "month_num_part":  # 10月底, 明年3月初
+        month = _n(g[1])
+        if not month or month > 12:
+            return None
+        year = today.year + (1 if g[0] == "明年" else 0)
+        return _month_end(year, month) if g[2] in ("底", "末") else date(year, month, 1 if g[2] == "初" else 15)
     if kind == "month_part":
         y, mo = _add_month(today.year, today.month, _month_shift(g[0]))
         part = g[1]

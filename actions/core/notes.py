@@ -36,7 +36,8 @@ SPOKE_AFTER = re.compile(
 )
 DECIDES_AFTER = re.compile(r"^(?!说[^了]|讲|表示)[^，。\s]{0,5}(拍板|审批|批准|批|决定|定夺|点头|签字|签过字|签了字|说了算|approve|sign)")
 # The clause before tells of someone else's words: 严主任还提了一句，集团的孙总想搞…
-REPORTED = re.compile(r"(提了一句|提了一嘴|提到|透露|听说|据说|听.{1,3}说|说)[，,:：]\s*[^，。,;；]{0,6}$")
+REPORTED = re.compile(r"(提了一句|提了一嘴|提到|透露|听说|据说|听.{1,3}说|说)[，,:：]\s*[^，。,;；]{0,6}$"
+                      r"|(?<![我])(姐|哥|总|主任|经理|科长|他|她|他们|她们)说$")  # 婷姐说周主任对方案没意见
 # He or she, in the clause right after the person: 找韩主任，她说… (met); 约了张总 结果她开会没见上 (not).
 THEY_ACTED = re.compile(r"^(他|她)(说|讲|表示|带我|带着我|陪我|领我|告诉我|给我看|接待|请)")
 FOLLOW_CUES = re.compile(r"给|发|报|出|约|回复|答复|安排|准备|启动|跟进|再谈|再约|提交|开标|评估|演示|测速|解决|联系")
@@ -284,7 +285,7 @@ def extract(
         match = _match_contact(mention, contacts)
         if match:
             add_person(start, end, Person(match.name, match.title, match.role, True))
-        else:
+        elif not NOT_THE_CUSTOMERS.search(text[max(0, start - 20) : start]):
             add_person(start, end, Person(mention, "" if mention[0] in "小老" else title, "", False))
 
     people.sort(key=lambda p: positions[id(p)])  # in the order the note names them
@@ -332,14 +333,15 @@ NOT_MET_BEFORE = re.compile(
 )
 # A meeting still to come says nothing about today: 下周再约唐院长 (met today if the note says so).
 LATER_BEFORE = re.compile(
-    r"(下次约|再约|要约|准备约|打算约|想约|约一下)[^，。,;；]{0,4}$"
+    r"(下次约|再约|要约|准备约|打算约|想约|约一下|[前号日]约)[^，。,;；]{0,4}$"
     r"|(下周|明天|后天|改天|回头|再|要|准备|打算|下次|过两天)(去)?(找|约|见|拜访|碰)(一下)?[^，。,;；]{0,3}$|(让|叫|交给|由)$"
     r"|(下周|下礼拜|下星期|明天|后天|改天|回头|过几天|月底|之后)[^，。,;；]{0,10}(去找|去见|找|见|约|拜访)$"
 )
 NOT_MET_AFTER = re.compile(
     r"^[^，。,;；]{0,10}?(不在|没在|没来|没到|出差|外出|请假|休假|在外地|在开会|开会没|开会去了|去开会|临时有会|没空|没时间|没见上|没见到|没见着|没碰上|没碰到|"
     r"没见成|没约上|联系不上|没露面|没能见|见不上|没见|没参加|去开.{0,4}会|缺席|没出席|没到场|都没来|调走|不露面|去外地|在外地|"
-    r"只打了电话|电话里|打了个电话|通了电话|只通了电话|人在(外地|上海|北京|深圳|广州|省里|外面|国外)|人不在|出国|开会去了|去省局|去.{1,4}开会)"
+    r"只打了电话|电话里|打了个电话|通了电话|只通了电话|人在(外地|上海|北京|深圳|广州|省里|外面|国外)|人不在|出国|开会去了|去省局|去.{1,4}开会|"
+    r"未能(参加|出席|到场|见)|未参加|未出席|未到场|未见|休(产|病|年|婚)?假|产假|请了?(病|事)?假)"
 )
 NOT_A_NICKNAME = re.compile(r"小于|小白|小龙虾|小金库|小石子|小方向|小江湖|老白干|老江湖|老黄历|老毛病|老方法|老地方|老万年|老龙头|老石头|小高层|老高层")
 MET_AFTER = re.compile(
@@ -350,7 +352,14 @@ MET_AFTER = re.compile(
 FUTURE_AFTER = re.compile(r"^[^，。,;；\s]{0,4}(下周|明天|后天|回来(?!了)|以后|过几天|出差回|再(说|谈|定)|在考虑|考虑)|^那边|^那里")
 OTHER_PERSON = re.compile(rf"领导|老板|他们|院长|局长|行长|校长|[{SURNAMES}](?:{TITLE_RE})")
 SHARED = re.compile(r"\s*(都|一起|全|全都|几个人|[两三四五]个人|他们都|这几个|在(?![考想谈聊])|也在)")
+# Our own people and a competitor's are not whom the manager visited: 我方：李强、网络部工程师王工;
+# 安排我们工程师小刘上门; 碰到联通的销售小王.
+NOT_THE_CUSTOMERS = re.compile(
+    r"(我方|我司)[：:][^。；;]{0,18}$"
+    r"|(我们|咱们|我司|移动|联通|广电|电信)(的|那边的?|公司的?)?(销售|客户经理|工程师|技术员?|同事|售前|售后|装维|网络部工程师)$"
+)
 GENERIC_TITLES = ("工", "老师", "姐", "哥", "师傅", "科")
+MIDDLE_TITLES = ("主任", "副主任", "经理", "科长", "部长", "主管")
 DELIVERY_WORDS = {"邮箱", "邮件", "email"}
 # Waiting for the customer is no step of the manager's: 他说这周内定 我等他消息.
 WAITING = re.compile(r"等(他|她|他们|对方|客户)?的?(消息|通知|回复|回音|电话|答复)")
@@ -358,6 +367,9 @@ WAITING = re.compile(r"等(他|她|他们|对方|客户)?的?(消息|通知|回�
 DEPARTMENT = r"(?:(?:信息|采购|财务|技术|行政|综合|工程|后勤|运维|网络|科技|办公室|市场|销售|IT|it)(?:部|科|处|中心|室)?的?)"
 # Said later of someone, before anyone else is named: a meeting that did not happen.
 ABSENT_LATER = re.compile(r"没见成|没见上|没见着|没见到|没碰上|没能见|只在电话里|电话里聊|只打了电话|电话约了")
+# 、信息中心主任周明 / 、采购部经理何勇: a formal list puts each one's department and title first
+_BEFORE_NAME = rf"(?:{DEPARTMENT}|(?<=[、，,和与及])[^\s\W说讲了都和跟与及是在见去等让]{{0,6}}?(?:{TITLE_RE}))?"
+MET_LABEL = re.compile(r"(会见|参会|接待|出席|参加人员|参会人员|在场|见面人员|对方参会人员?|客户方|对方)[：:]\s*$")
 CONTINUES = re.compile(r"^\s*(他|她|人|结果|但|可|不过|可惜|却|而)")
 
 
@@ -366,14 +378,18 @@ def _group_end(text: str, end: int, mentions: list[tuple[int, int]]) -> int:
     across spaces only when what follows is said of them all (钱局 孙科 都在, 郭总 张主任 胡丽三个人一起见的)."""
     def run(end: int, gap_re: str) -> int:
         while True:
-            gap = re.match(gap_re, text[end:]).end()
-            nxt = next((m for m in mentions if m[0] == end + gap), None)
+            nxt = None
+            for prefix in (rf"{DEPARTMENT}?", _BEFORE_NAME):  # 黄总和周主任; 张建国、副总经理黄伟
+                gap = re.match(gap_re + prefix, text[end:]).end()
+                nxt = next((m for m in mentions if m[0] == end + gap), None)
+                if nxt is not None:
+                    break
             if nxt is None:
                 return end
             end = nxt[1]
 
-    tight = run(end, rf"(?:[、和跟与及,，]|那个|这个|还有|以及)*{DEPARTMENT}?")
-    wide = run(end, rf"(?:[\s、和跟与及,，]|那个|这个|还有|以及)*{DEPARTMENT}?")
+    tight = run(end, r"(?:[、和跟与及,，]|那个|这个|还有|以及)*")
+    wide = run(end, r"(?:[\s、和跟与及,，]|那个|这个|还有|以及)*")
     if wide != tight and SHARED.match(text[wide:]):
         return wide
     return tight
@@ -383,9 +399,13 @@ def _group_start(text: str, start: int, mentions: list[tuple[int, int]], wide: b
     """Where the run of people a mention closes begins (何总、罗经理; 钱局长和孙科长; with `wide`, a list
     typed with spaces: 见了周明 王磊)."""
     while True:
-        gap = re.search(rf"(?:[\s、和跟与及]|那个|这个|还有|以及)*{DEPARTMENT}?$" if wide else rf"(?:[、和跟与及]|那个|这个|还有|以及)*{DEPARTMENT}?$",
-                        text[:start])
-        prev = next((m for m in mentions if m[1] == gap.start() and m[0] < start), None) if gap and gap.end() > gap.start() else None
+        prev = None
+        for prefix in (rf"{DEPARTMENT}?", _BEFORE_NAME):
+            gap = re.search(rf"(?:[\s、和跟与及]|那个|这个|还有|以及)*{prefix}$" if wide else rf"(?:[、和跟与及]|那个|这个|还有|以及)*{prefix}$",
+                            text[:start])
+            prev = next((m for m in mentions if m[1] == gap.start() and m[0] < start), None) if gap and gap.end() > gap.start() else None
+            if prev is not None:
+                break
         if prev is None:
             return start
         start = prev[0]
@@ -415,7 +435,7 @@ def _verdict(text: str, start: int, end: int, mentions: list[tuple[int, int]] = 
     if NOT_MET_BEFORE.search(before):
         return 3, False
     if LATER_BEFORE.search(before):
-        return 1, False
+        return 0, False  # 12月5号前约朱主任再谈: a meeting to come, weaker than being listed as there today
     if reported and not MET_BEFORE.search(before):
         return 1, False  # 严主任提了一句，集团的孙总想搞…: someone else's words about them
     neg = NOT_MET_AFTER.search(this_rest)
@@ -426,11 +446,13 @@ def _verdict(text: str, start: int, end: int, mentions: list[tuple[int, int]] = 
         return 3, False  # 张总同意了但人没来
     if MET_BEFORE.search(before) and not NOT_MET_AFTER.match(own_after.lstrip()[:6]):
         return 2, True  # 见了林主任 (黄总高总都不在): the words right before the name say it
+    if MET_LABEL.search(text[:clause_start]) and not NOT_MET_AFTER.match(own_after.lstrip()[:6]):
+        return 2, True  # 会见：总经理胡振华、信息部经理方敏
     pos = MET_AFTER.search(this_rest)
     if neg and not (pos and pos.start() < neg.start()):
         return 3, False
     if DECIDES_AFTER.search(own_after[:8]) and not MET_BEFORE.search(before):
-        return 2, False  # 王总拍板了: decides, was not met
+        return 0, False  # 王总拍板了: decides, was not met (unless the note lists them as there: 罗总 陈总 … 罗总拍板了)
     if not pos and NOT_MET_AFTER.search(next_clause):
         return 3, False  # 约了张总 结果她开会没见上
     if not pos and THEY_ACTED.match(follow):
@@ -468,7 +490,7 @@ def _opening_list(text: str, start: int, end: int, mentions) -> bool:
 
 _FILLER = re.compile(r"那个|嗯+|呃+|然后|就是|那啥|这个")
 # 今天去了宜昌宏远物流 刘强 郭洋 …: where I went, then who was there
-_VISIT_OPENING = re.compile(r"(今天|昨天|前天|上午|下午|早上|刚才?|刚刚)?(去了(一?趟)?|到了|拜访了|走访了|跑了(一?趟)?)[^\s，。,]{2,16}")
+_VISIT_OPENING = re.compile(r"(今天|昨天|前天|上午|下午|早上|刚才?|刚刚)?(去了(一?趟)?|去的|到了|拜访了|走访了|跑了(一?趟)?)[^\s，。,]{2,16}")
 
 
 def _decide_met(people: list) -> None:
@@ -501,8 +523,8 @@ def _match_contact(mention: str, contacts: Sequence[ContactFact]) -> ContactFact
         return None
     if mention[0] in "小老" and len(mention) == 2:  # 小邓: the one contact with that surname, not a boss
         same = [c for c in contacts if c.name.startswith(mention[1])]
-        junior = len(same) == 1 and not re.search(r"总|长|主任|经理|书记|董|老板|院|CIO|CTO|CEO", same[0].title)
-        return same[0] if junior else None
+        junior = len(same) == 1 and not re.search(r"总|局长|院长|行长|校长|书记|董|老板|CIO|CTO|CEO", same[0].title)
+        return same[0] if junior else None  # 小吴 for 吴婷 (副主任), never for a boss
     surname, title = mention[0], mention[1:]
     loose = [c for c in contacts if c.name.startswith(surname) and title and title in c.title]
     if not loose and title == "总":  # 沈总 for 沈洁 (CIO)
@@ -512,6 +534,10 @@ def _match_contact(mention: str, contacts: Sequence[ContactFact]) -> ContactFact
     if title in GENERIC_TITLES:  # 郭工, 胡老师, 张姐: the one contact with that surname
         same = [c for c in contacts if c.name.startswith(surname)]
         return same[0] if len(same) == 1 else None
+    if title in MIDDLE_TITLES:  # 方主任 for 方敏 (信息部经理): a middle manager by another middle title
+        same = [c for c in contacts if c.name.startswith(surname)]
+        if len(same) == 1 and any(t in same[0].title for t in MIDDLE_TITLES):
+            return same[0]
     return None
 
 
@@ -566,8 +592,8 @@ def _clause_at(text: str, pos: int) -> tuple[int, int]:
 
 def _side(clause: str) -> str:
     """manager | customer | neither: whose step a clause is (我下周三前出方案 / 老板月底定预算)."""
-    if MANAGER_SUBJECT.search(clause) or re.search(r"要我们|让我们|让我|要我", clause):
-        return "manager"
+    if MANAGER_SUBJECT.search(clause) or re.search(r"要我们|让我们|让我|要我|要求(我方|我们)?.{0,12}(提交|提供|报|出|发|给|交)", clause):
+        return "manager"  # 客户要求12月8日前提交报价: the manager's step, on the customer's date
     if CUSTOMER_SUBJECT.match(clause.strip()):
         return "customer"
     return "manager" if MANAGER_VERBS.search(clause) else "neither"
@@ -598,6 +624,9 @@ def _pick_dates(text: str, mentions: list[DateMention], today: date):
         if day < today or (day == today and not m.before and not (TODAY_PROMISE.match(step) and not DONE_ALREADY.search(step))):
             continue  # done today is not a follow-up (我今天让后台查); 今儿下班前把报价发他 / 今儿安排上门 is
         candidates.append((side, DateMention(m.text, m.start, m.end, day, m.before), clause))
+    for side, m, clause in candidates:  # 我下周三前把报价发给胡总 before 续约胡总说等2月初董事会定 (约 in 续约)
+        if side == "manager" and re.match(r"\s*(我|我们|我方)(?!们?的)", clause):
+            return visit_date, m, clause
     for wanted in ("manager", "neither"):
         for side, m, clause in candidates:
             if side == wanted:
@@ -620,8 +649,8 @@ def _next_step(text: str, follow: DateMention | None, clause: str) -> str:
     if follow is not None and clause:
         rest = _DATE_WORDS.sub("", text[follow.end :].lstrip())
         own = CLAUSE_SPLIT.split(rest, maxsplit=1)[0] if rest else ""
-        if len(own) < 2:  # "把报价发过去 下周三前" → the words before the date
-            own = CLAUSE_SPLIT.split(text[: follow.start].rstrip())[-1]
+        if len(own) < 2 and not re.fullmatch(r"[签谈去批定约交测装]", own):  # "把报价发过去 下周三前" → the words before the date
+            own = CLAUSE_SPLIT.split(text[: follow.start].rstrip())[-1]  # (明天签: 签 is the step)
         return _tidy(own)
     best, rank = "", 0
     for c in [piece for clause in CLAUSE_SPLIT.split(text) for piece in RUN_ON.split(clause) if piece]:

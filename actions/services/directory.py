@@ -120,6 +120,10 @@ class CrmGazetteer:
         """How sure a match on this name form is (resolver.STRONG / DERIVED / WEAK)."""
         return self.index.strength.get(normalize(variant), 0)
 
+    def full_name(self, customer_id: int) -> str:
+        entry = self.index.entries.get(customer_id)
+        return entry.name if entry is not None else ""
+
     def by_code(self, code: str) -> Resolution:
         for e in self.index.entries.values():
             if e.code == code:

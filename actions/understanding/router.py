@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cached_property
 
+from actions.core.resolver import normalize
 from actions.understanding import commands as c
 from actions.understanding import lexicon as lx
 from actions.understanding.edits import parse_edit
@@ -205,6 +206,9 @@ class Router:
             return c.CustomerRef("unknown", typed=res.matched, hidden=tuple(res.hidden_ids), source="text")
         if res.status == "found" and res.how == "exact" and not res.weak and self._glued_after_weak() and self._is_derived(res):
             longer = self._unknown_name(self.s.text)  # 华中科技大学 is not 华中科技职业学院
+            full = getattr(self.gaz, "full_name", lambda _id: "")(res.id)
+            if longer and full and normalize(full).startswith(normalize(longer)):
+                return c.CustomerRef("found", res.id, typed=longer, source="text")  # 江岸景明保险: the registered name, cut short
             if longer and longer != res.matched:
                 return c.CustomerRef("unknown", typed=longer, source="text")
             if self.s.ood:
@@ -214,6 +218,8 @@ class Router:
                 return c.CustomerRef("ambiguous", candidates=tuple(res.ids), typed=res.matched, source="text")
             return c.CustomerRef("found", res.id, typed=res.matched, source="text")
         if res.status == "ambiguous":
+            if self.ctx.customer_id in res.ids:  # 宏远物流谁拍板, right after talking about 宜昌宏远物流
+                return c.CustomerRef("found", self.ctx.customer_id, typed=res.matched, source="text")
             if len(res.ids) == 1 and s.note_score >= 3:
                 return c.CustomerRef("found", res.ids[0], typed=res.matched, source="text")  # the note card shows it
             return c.CustomerRef("ambiguous", candidates=tuple(res.ids), typed=res.matched, source="text")
@@ -410,6 +416,9 @@ class Router:
             same = self._just_saved() and self.ref.id == self.ctx.customer_id
             if self.ref.status == "found" and not s.has("note_ref") and s.has("delete") is False and s.note_score >= 3 and not same:
                 return None  # a new note that happens to say 改成
+            if (self.ref.status == "found" and s.note_score >= 4 and len(s.rest) >= 40 and not s.has("delete")
+                    and not re.match(r"\s*(刚才|刚刚|上一条|那条|这条|刚那条|上条|把)", s.text)):
+                return None  # 走访记录（补录…）：华中钢铁…接待。…: a whole new note, written formally
         change = parse_edit(self.text, self.u.today, pending=pending)
         target = "pending" if pending else ("visit" if ctx.last.get("visit_id") else "latest")
         return c.NoteEdit(change, target, ctx.last.get("visit_id") if target == "visit" else None)

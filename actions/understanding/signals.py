@@ -120,11 +120,13 @@ def _note_score(s: Signals) -> int:
     """How much the message reads like an account of a visit (0–5)."""
     rest = s.rest
     score = 0
-    if lx.NOTE_MEETING.search(rest):
+    met = bool(lx.NOTE_MEETING.search(rest))
+    promised = bool(lx.NOTE_PROMISE.search(rest))
+    if met:
         score += 2
     if lx.NOTE_SPEECH.search(rest):
         score += 1
-    if lx.NOTE_PROMISE.search(rest):
+    if promised:
         score += 1
     if lx.NOTE_TIME.search(rest):
         score += 1
@@ -133,5 +135,5 @@ def _note_score(s: Signals) -> int:
     if len(rest) >= 25:
         score += 1
     if s.question and len(rest) < 25:
-        score -= 2
+        score -= 1 if met and promised else 2  # 主要聊视频会议 几个厂区开会用 周五前演示: 几个 counts, asks nothing
     return max(score, 0)
