@@ -55,6 +55,7 @@ FIRST_LOOK = (
     "dev6 (2026-11-23, after round 5) | 95.5% | 99.3% | 92.3% | — | 95.3%",
     "dev7 (2026-11-23, after round 5) | — | — | — | 94.0% | 92.2%",
     "dev8 (2026-11-23, after round 6) | 97.0% | 99.2% | 98.3% | — | 95.0%",
+    "dev9 (2026-11-23, after round 6) | — | — | — | 96.4% | 93.5%",
 )
 EQUIVALENT = {("policy", "offer"), ("offer", "policy")}  # a discount asked in general: either answers it
 WRITE_KINDS = {"note", "edit", "followup_close", "followup_move", "followup_drop", "confirm"}
@@ -357,7 +358,8 @@ def report(results: dict, model: Path, seconds: float) -> list[str]:
         "`tests/dev2/` (two more writers, later; a check that what was tuned on dev generalises) and `tests/dev3/`",
         "(a sixth writer: visit notes and dialogues only), `tests/dev4/` (a seventh: requests, out-of-domain, dialogues),",
         "`tests/dev5/` (an eighth: notes and dialogues about notes), `tests/dev6/` (a ninth: requests, out-of-domain,",
-        "dialogues) and `tests/dev7/` (a tenth: notes and dialogues about notes).",
+        "dialogues), `tests/dev7/` (a tenth: notes and dialogues about notes), `tests/dev8/` (requests mostly from",
+        "other managers and leads, out-of-domain, dialogues) and `tests/dev9/` (notes from four managers, dialogues).",
         "Every message runs through the action server's own code path with the model's intent ranking,",
         "against the evaluation CRM (demo seed 7 + tests/fixtures/import_ok + threshold customers).",
         "",
