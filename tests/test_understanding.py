@@ -319,3 +319,39 @@ def test_confirming_a_change_in_words(router):
     change = {"op": "edit", "visit_id": 1}
     assert isinstance(router("对 改吧", pending_edit=change)[0], c.Confirm)
     assert isinstance(router("确定删", pending_edit=change)[0], c.Confirm)
+
+
+@pytest.mark.parametrize("text,kind", [
+    ("去东湖分局之前你先跟我说说要点", c.Brief),  # a visit to come with 说说: prepare me, not a pitch
+    ("华钢到底谁拍板 黄总还是张总", c.LookUp),  # asks; never a note
+    ("宝石级是按什么定的", c.Policy),
+    ("白金能享受上门培训吗", c.Policy),
+    ("有预警的都给我拉出来", c.Portfolio),
+    ("华钢要打八折 黄总亲自开的口", c.Offer),  # a discount to answer, not a visit to log
+    ("我有几家钻石", c.Portfolio),
+])
+def test_round_six_requests(router, text, kind):
+    cmd, _ = router(text)
+    assert isinstance(cmd, kind), cmd
+    assert not cmd.writes
+
+
+def test_contact_name_in_everyday_talk_is_out_of_domain(router):
+    cmd, _ = router("水浒里孙立外号叫啥", ranking=(("out_of_scope", 0.92),))
+    assert isinstance(cmd, c.OutOfScope), cmd
+    cmd, _ = router("孙立是干嘛的", ranking=(("out_of_scope", 0.6),))
+    assert isinstance(cmd, c.LookUp) and cmd.aspect == "person", cmd  # asked about him: still a look-up
+
+
+def test_pending_note_additions_and_cancel(router):
+    note = {"customer_id": 1, "text": "华钢 周明 城域网 月底出方案", "visit_date": "2026-11-23"}
+    more, _ = router("加一句 他们还想上5G专网", pending_note=note)
+    assert isinstance(more, c.NoteAddition), more
+    assert isinstance(router("算了 明天再记", pending_note=note)[0], c.Cancel)
+
+
+def test_correction_names_the_one_met_and_the_one_away(router):
+    note = {"customer_id": 1, "text": "x", "visit_date": "2026-11-23"}
+    cmd, _ = router("不对 见的是王磊 周主任出差了没在", pending_note=note)
+    assert isinstance(cmd, c.NoteEdit)
+    assert cmd.change.people == (("王磊", ""),) and cmd.change.not_met == ("周主任",)

@@ -27,11 +27,12 @@ _RELATIVE_DAYS = {
 }
 _WEEK_SHIFT = {"上上": -2, "上": -1, "这": 0, "本": 0, "下下": 2, "下": 1, "": 0}
 _PATTERNS = [
-    ("ymd", re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")),
+    ("ymd", re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?|(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")),
     ("month_day", re.compile(rf"(下个?月|这个?月|本月|上个?月|明年|今年)?(?:({_NUM})\s*月份?)\s*({_NUM})\s*[日号]?")),
     ("rel_month_day", re.compile(rf"(下个?月|这个?月|本月|上个?月)\s*({_NUM})\s*[日号]")),
     ("month_num_part", re.compile(rf"(明年|今年)?({_NUM})\s*月份?(底|末|初|中旬|中)")),
     ("month_part", re.compile(r"(下个?月|这个?月|本月|上个?月)?月?(底|末|初|中旬|中)")),
+    ("ago", re.compile(rf"(?<![月\d一二三四五六七八九十])({_NUM})\s*(天|个星期|个礼拜|星期|礼拜|周)\s*(前|以前|之前)(?!\s*(给|发|报|出|交|提交|把))")),
     ("weekday", re.compile(r"(上上|下下|上|下|这|本)?(?:个)?(?:周|星期|礼拜)([一二三四五六日天1-7])")),
     ("relative", re.compile("|".join(sorted(_RELATIVE_DAYS, key=len, reverse=True)))),
     ("after", re.compile(rf"({_NUM}|半)\s*(个工作日|天|日|周|个星期|个礼拜|星期|礼拜|个月)\s*(后|以后|之后|内|之内|以内)")),
@@ -90,7 +91,11 @@ def _month_shift(word: str | None) -> int:
 def _resolve(kind: str, m: re.Match, today: date) -> date | None:
     g = m.groups()
     if kind == "ymd":
-        return _safe(int(g[0]), int(g[1]), int(g[2]))
+        y, mo, d = (g[0], g[1], g[2]) if g[0] else (g[3], g[4], g[5])
+        return _safe(int(y), int(mo), int(d))
+    if kind == "ago":  # 3天前去的: a visit that happened
+        n = _n(g[0])
+        return today - timedelta(days=n * (1 if g[1] == "天" else 7)) if n else None
     if kind == "month_day":
         month, day = _n(g[1]), _n(g[2])
         if not month or not day or month > 12:

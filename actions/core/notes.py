@@ -27,6 +27,7 @@ SURNAMES = (
 TITLES = (
     "总经理", "副总经理", "董事长", "副总", "总监", "总", "主任", "副主任", "科长", "处长", "局长", "副局长",
     "部长", "经理", "院长", "校长", "书记", "主管", "工", "老板", "董", "局", "处", "老师", "厂长", "行长", "所长", "科",
+    "副校长", "副院长", "副处长", "副科长", "副部长", "副所长", "副行长", "副厂长", "副经理",
     "姐", "哥", "师傅",
 )
 COMPETITORS = ("移动", "联通", "广电")
@@ -256,6 +257,11 @@ def extract(
         for m in re.finditer(re.escape(c.name), text):
             title = _title_after(text, m.end())  # "冯敏主任": the title typed after the name
             add_person(m.start(), m.end() + len(title), Person(c.name, title or c.title, c.role, True))
+    for c in contacts:  # 婷姐, 军哥: the given name's last character and 姐/哥, for the one contact it fits
+        for nick in (c.name[-1] + "姐", c.name[-1] + "哥"):
+            if len(c.name) >= 2 and sum(1 for x in contacts if x.name[-1] == c.name[-1]) == 1:
+                for m in re.finditer(nick, text):
+                    add_person(m.start(), m.end(), Person(c.name, c.title, c.role, True))
     for c in contacts:  # 林朋 for 林鹏: the name typed with a same-sounding character
         key = homophones.sound_key(c.name)
         for i in range(len(text) - len(c.name) + 1):
@@ -283,6 +289,9 @@ def extract(
         if start > 0 and text[start - 1] in SURNAMES and mention[0] not in "小老":
             continue  # part of a longer name such as 冯敏主任 — handled by known contacts or skipped
         match = _match_contact(mention, contacts)
+        just_before = next((p for p in people if spans[id(p)] == start and p.name[:1] == mention[:1]), None)
+        if just_before is not None and mention[0] not in "小老":
+            continue  # 黄洋黄校长: the name, then how one calls him
         if match:
             add_person(start, end, Person(match.name, match.title, match.role, True))
         elif not NOT_THE_CUSTOMERS.search(text[max(0, start - 20) : start]):
@@ -329,7 +338,7 @@ def extract(
 # Who was met. Looks at the words around the mention, in its clause (and the next clause when it
 # goes on about the same person: 约了张总 结果她开会没见上).
 NOT_MET_BEFORE = re.compile(
-    r"(没|未|没能|没有)(见|碰|遇|约)(到|上|着|成)?\s*$|见不到\s*$|(听说|据说|转告|让我找|通过)[^，。,;；]{0,4}$|本来约的?$|原来约的?$"
+    r"(没|未|没能|没有)(见|碰|遇|约)(到|上|着|成)?\s*$|见不到\s*$|电话(里)?(跟|和|与)\s*$|(听说|据说|转告|让我找|通过)[^，。,;；]{0,4}$|本来约的?$|原来约的?$"
 )
 # A meeting still to come says nothing about today: 下周再约唐院长 (met today if the note says so).
 LATER_BEFORE = re.compile(
@@ -341,12 +350,12 @@ NOT_MET_AFTER = re.compile(
     r"^[^，。,;；]{0,10}?(不在|没在|没来|没到|出差|外出|请假|休假|在外地|在开会|开会没|开会去了|去开会|临时有会|没空|没时间|没见上|没见到|没见着|没碰上|没碰到|"
     r"没见成|没约上|联系不上|没露面|没能见|见不上|没见|没参加|去开.{0,4}会|缺席|没出席|没到场|都没来|调走|不露面|去外地|在外地|"
     r"只打了电话|电话里|打了个电话|通了电话|只通了电话|人在(外地|上海|北京|深圳|广州|省里|外面|国外)|人不在|出国|开会去了|去省局|去.{1,4}开会|"
-    r"未能(参加|出席|到场|见)|未参加|未出席|未到场|未见|休(产|病|年|婚)?假|产假|请了?(病|事)?假)"
+    r"未能(参加|出席|到场|见)|未参加|未出席|未到场|未见|休(产|病|年|婚)?假|产假|请了?(病|事)?假|电话(里)?聊|没见面|未见面)"
 )
 NOT_A_NICKNAME = re.compile(r"小于|小白|小龙虾|小金库|小石子|小方向|小江湖|老白干|老江湖|老黄历|老毛病|老方法|老地方|老万年|老龙头|老石头|小高层|老高层")
 MET_AFTER = re.compile(
     r"都见(了|到了|着了|过了)|都在|也在|在场|一起见|都来了|也来了|见上了|见到了|终于见|(今天|上午|下午|刚)?见了|见过了|陪同|陪着|接待|"
-    r"一起(吃|聊|谈|开)|[个人]都在|(?<![不没])在$|(?<![不没])在(?=[\s，,])|三个人|几个人|碰上了|碰到了|也?过来了|也来了|也过来|"
+    r"一起(吃|聊|谈|开)|[个人]都在|(?<![不没])在$|(?<![不没])在(?=[\s，,])|三个人|几个人|碰上了|碰到了|也?过来了|也来了|也过来|也来(听|看|参加|旁听)|"
     r"(说|聊|讲)了几句|进来了|也进来|赶过来|(?<![不没])在(机房|办公室|值班|单位|现场|会议室|楼下|门口|厂里|店里|营业厅)|(?<![没不未])(参加|出席)|(?<![没不])出来"
 )
 FUTURE_AFTER = re.compile(r"^[^，。,;；\s]{0,4}(下周|明天|后天|回来(?!了)|以后|过几天|出差回|再(说|谈|定)|在考虑|考虑)|^那边|^那里")
@@ -356,7 +365,8 @@ SHARED = re.compile(r"\s*(都|一起|全|全都|几个人|[两三四五]个人|�
 # 安排我们工程师小刘上门; 碰到联通的销售小王.
 NOT_THE_CUSTOMERS = re.compile(
     r"(我方|我司)[：:][^。；;]{0,18}$"
-    r"|(我们|咱们|我司|移动|联通|广电|电信)(的|那边的?|公司的?)?(销售|客户经理|工程师|技术员?|同事|售前|售后|装维|网络部工程师)$"
+    r"|(我们|咱们|我司|移动|联通|广电|电信)[\u4e00-\u9fff]{0,4}?(的|那边的?|公司的?)?(销售|客户经理|工程师|技术员?|同事|售前|售后|装维|业务员)$"
+    r"|带(了|着)(我们|咱们)?[^，。；;\s]{0,6}$"
 )
 GENERIC_TITLES = ("工", "老师", "姐", "哥", "师傅", "科")
 MIDDLE_TITLES = ("主任", "副主任", "经理", "科长", "部长", "主管")
@@ -388,8 +398,8 @@ def _group_end(text: str, end: int, mentions: list[tuple[int, int]]) -> int:
                 return end
             end = nxt[1]
 
-    tight = run(end, r"(?:[、和跟与及,，]|那个|这个|还有|以及)*")
-    wide = run(end, r"(?:[\s、和跟与及,，]|那个|这个|还有|以及)*")
+    tight = run(end, r"(?:[（(][^）)]{0,12}[）)])?(?:[、和跟与及,，]|那个|这个|还有|以及)*")
+    wide = run(end, r"(?:[（(][^）)]{0,12}[）)])?(?:[\s、和跟与及,，]|那个|这个|还有|以及)*")
     if wide != tight and SHARED.match(text[wide:]):
         return wide
     return tight
@@ -401,8 +411,8 @@ def _group_start(text: str, start: int, mentions: list[tuple[int, int]], wide: b
     while True:
         prev = None
         for prefix in (rf"{DEPARTMENT}?", _BEFORE_NAME):
-            gap = re.search(rf"(?:[\s、和跟与及]|那个|这个|还有|以及)*{prefix}$" if wide else rf"(?:[、和跟与及]|那个|这个|还有|以及)*{prefix}$",
-                            text[:start])
+            gap = re.search(rf"(?:[（(][^）)]{{0,12}}[）)])?(?:[\s、和跟与及]|那个|这个|还有|以及)*{prefix}$" if wide
+                            else rf"(?:[（(][^）)]{{0,12}}[）)])?(?:[、和跟与及]|那个|这个|还有|以及)*{prefix}$", text[:start])
             prev = next((m for m in mentions if m[1] == gap.start() and m[0] < start), None) if gap and gap.end() > gap.start() else None
             if prev is not None:
                 break
@@ -436,8 +446,8 @@ def _verdict(text: str, start: int, end: int, mentions: list[tuple[int, int]] = 
         return 3, False
     if LATER_BEFORE.search(before):
         return 0, False  # 12月5号前约朱主任再谈: a meeting to come, weaker than being listed as there today
-    if reported and not MET_BEFORE.search(before):
-        return 1, False  # 严主任提了一句，集团的孙总想搞…: someone else's words about them
+    if (reported or re.fullmatch(r"\s*说", before)) and not MET_BEFORE.search(before) and not MET_AFTER.match(own_after.lstrip()[:6]):
+        return 1, False  # 罗斌 说何总对报价挺满意: his words about her  # 严主任提了一句，集团的孙总想搞…: someone else's words about them
     neg = NOT_MET_AFTER.search(this_rest)
     if SPOKE_AFTER.match(own_after) and not DECIDES_AFTER.match(own_after):
         between = this_rest[: neg.start(1)] if neg else ""
@@ -484,7 +494,7 @@ def _opening_list(text: str, start: int, end: int, mentions) -> bool:
                 left = left.replace(text[m[0] : m[1]], " ")
         rest += [x for x in left.split() if not re.fullmatch(rf"(it|IT)?({TITLE_RE})", x)]
         pos += len(w)
-    rest = [w for w in rest if not _FILLER.fullmatch(w)]
+    rest = [w for w in rest if not _FILLER.fullmatch(w) and not re.fullmatch(DEPARTMENT, w)]
     return len(rest) <= 1 and all((len(w) <= 12 and not re.search(r"[见去聊谈了说在]", w)) or _VISIT_OPENING.fullmatch(w) for w in rest)
 
 
@@ -569,7 +579,7 @@ MANAGER_VERBS = re.compile(
     r"给|发|报|出|提交|准备|安排|约|带|送|拿|做|写|整理|跟进|回访|演示|测|上门|过去|再去|联系|协调|申请|落实|确认|催|对接|找|碰|"
     r"回复|答复|沟通|处理|解决|办|启动|交|补|改|调|开通|装|签|了解|研究|核实|回去"
 )
-VISIT_WORDS = re.compile(r"去|见|拜访|走访|聊|谈|开会|吃饭|碰|来|到(?!期)|访|约|陪|汇报|演示|上门")
+VISIT_WORDS = re.compile(r"去|见|拜访|走访|聊|谈|开会|吃饭|碰|来|到(?!期)|访|约|陪|汇报|演示|上门|(日期|时间)[：:]")
 CONTRACT_DATE = re.compile(r"合同|到期|签的|签约|续约|招标|开标|上线|交付")
 VAGUE_TIME = re.compile(r"下周|下个?月|回头|改天|过两天|过几天|年后|节后|月中|月初")
 NEGATED = re.compile(r"没|不|别|未")
@@ -592,7 +602,7 @@ def _clause_at(text: str, pos: int) -> tuple[int, int]:
 
 def _side(clause: str) -> str:
     """manager | customer | neither: whose step a clause is (我下周三前出方案 / 老板月底定预算)."""
-    if MANAGER_SUBJECT.search(clause) or re.search(r"要我们|让我们|让我|要我|要求(我方|我们)?.{0,12}(提交|提供|报|出|发|给|交)", clause):
+    if MANAGER_SUBJECT.search(clause) or re.search(r"要我们|让我们|让我|要我|要求(我方|我们|我)|要求[^，。；;]{0,10}前(提交|提供|报|出|发|给|交)", clause):
         return "manager"  # 客户要求12月8日前提交报价: the manager's step, on the customer's date
     if CUSTOMER_SUBJECT.match(clause.strip()):
         return "customer"
@@ -649,6 +659,8 @@ def _next_step(text: str, follow: DateMention | None, clause: str) -> str:
     if follow is not None and clause:
         rest = _DATE_WORDS.sub("", text[follow.end :].lstrip())
         own = CLAUSE_SPLIT.split(rest, maxsplit=1)[0] if rest else ""
+        if re.fullmatch(r"(给|发|交给|送|发给)(他|她|他们|她们|对方)", own):
+            own = CLAUSE_SPLIT.split(text[: follow.start].rstrip())[-1]  # 拿个挽留方案出来 后天前给他
         if len(own) < 2 and not re.fullmatch(r"[签谈去批定约交测装]", own):  # "把报价发过去 下周三前" → the words before the date
             own = CLAUSE_SPLIT.split(text[: follow.start].rstrip())[-1]  # (明天签: 签 is the step)
         return _tidy(own)

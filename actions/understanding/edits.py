@@ -14,7 +14,7 @@ _TITLES = "总经理|副总经理|副总|总监|总|主任|副主任|科长|处�
 _PERSON = rf"[\u4e00-\u9fff]{{1,3}}?(?:{_TITLES})|[\u4e00-\u9fff]{{2,3}}"
 _PERSON_FIX = re.compile(rf"(?:是|见的是|改成|改为|应该是|换成)\s*({_PERSON})\s*(?:不是.*)?$")
 # 见的是邓雪 冯主任出差了没在 / 不是陈涛 是胡华 陈总没在: the name right after 是, before what else is said
-_PERSON_FIX_INNER = re.compile(rf"(?<!不)(?:见的是|改成|改为|应该是|换成|是)\s*({_PERSON})(?=[\s，。,;；])")
+_PERSON_FIX_INNER = re.compile(rf"(?<!不)(?:见的是|改成|改为|应该是|换成|是)\s*(?:[她他]们的?)?(?:[\u4e00-\u9fff]{{1,6}}?的)?\s*({_PERSON})(?=[\s，。,;；]|$)")
 _NAMED = rf"[{SURNAMES}](?:{_TITLES})|[{SURNAMES}][\u4e00-\u9fff]{{1,2}}"
 _NOT_MET = re.compile(
     rf"({_PERSON})\s*(?:其实)?(?:没见到|没见上|没见着|没碰到|不在|没来|没在|没参加|没到|没出现|出差了|没见|不算)"
@@ -63,10 +63,13 @@ def parse_edit(text: str, today: date, *, pending: bool) -> Change:
         change["next_step"] = fix.group(2)  # 下一步写错了 不是发报价 是先约一次技术交流
     if re.search(r"人名|名字|见的|不是|写错|打错|记错|弄错|搞错|应该是|换成|(接待(我)?的|来的|陪我的|出面的)是", t):
         m = _PERSON_FIX.search(t)
-        if m is None and "not_met" in change:
-            m = next((x for x in _PERSON_FIX_INNER.finditer(t) if x.group(1) not in change["not_met"]), None)
+        if m is None:
+            m = next((x for x in _PERSON_FIX_INNER.finditer(t) if x.group(1) not in change.get("not_met", ())), None)
         if m and not dates.find_dates(m.group(1), today):
             name = m.group(1)
+            full = re.fullmatch(rf"\s*([{SURNAMES}][\u4e00-\u9fff]{{1,2}})\s*", t[m.end(1):])
+            if full and full.group(1)[0] == name[0]:
+                name = full.group(1)  # 是王主任 王杰: the full name said after
             title = next((x for x in _TITLES.split("|") if name.endswith(x) and len(name) > len(x)), "")
             change["people"] = ((name, title),)
     if re.search(r"产品|谈的是|聊的是|说的是", t):

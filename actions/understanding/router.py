@@ -207,8 +207,8 @@ class Router:
         if res.status == "found" and res.how == "exact" and not res.weak and self._glued_after_weak() and self._is_derived(res):
             longer = self._unknown_name(self.s.text)  # 华中科技大学 is not 华中科技职业学院
             full = getattr(self.gaz, "full_name", lambda _id: "")(res.id)
-            if longer and full and normalize(full).startswith(normalize(longer)):
-                return c.CustomerRef("found", res.id, typed=longer, source="text")  # 江岸景明保险: the registered name, cut short
+            if longer and full and _shortened(normalize(longer), normalize(full), normalize(res.matched)):
+                return c.CustomerRef("found", res.id, typed=longer, source="text")  # 江岸景明保险, 恩施永安酒店: the name, cut short
             if longer and longer != res.matched:
                 return c.CustomerRef("unknown", typed=longer, source="text")
             if self.s.ood:
@@ -351,7 +351,8 @@ class Router:
     # 3 ---------------------------------------------------------- not what the assistant does
     def out_of_scope(self) -> c.Command | None:
         s = self.s
-        if lx.OTHER_APP.search(s.rest) and not (s.note_score >= 3 or (self._telegraphic and len(self._fragments) >= 3)):
+        listing = s.has("portfolio") and (s.warnings or s.tier or s.stage or s.industry) and not s.names_customer
+        if lx.OTHER_APP.search(s.rest) and not (s.note_score >= 3 or (self._telegraphic and len(self._fragments) >= 3) or listing):
             return c.OutOfScope()  # 导航去江城银行, 给华钢的周明发个微信: another app's job, whoever is named
         if not s.ood:
             return None
@@ -363,6 +364,8 @@ class Router:
         strong_customer = self.ref.status == "found" and self.ref.source == "text" and not res.weak and res.how not in ("typo", "sound")
         top, conf = self.u.top
         homonym = top == "out_of_scope" and conf >= 0.4 and self.ref.status == "none" and not s.contacts
+        if top == "out_of_scope" and conf >= 0.95 and self.ref.status in ("none", "unknown") and not (s.contacts or s.product):
+            return c.OutOfScope()  # 明天暴雨预警 武汉中小学停课吗: everyday words, and the classifier is sure
         if strong_customer or ((s.crm_words or s.product) and not _CONSUMER.search(s.rest) and not homonym):
             return None  # 水稻成熟期 / 暴雨预警: an everyday cue, a CRM-looking word, and the classifier says not work
         if self.ref.status == "unknown" and _STRONG_ORG.search(self.ref.typed):
@@ -588,6 +591,9 @@ class Router:
                 return None  # "电信和移动哪个信号好" names a competitor, not a portfolio question
         if s.has("offer") and s.tier and not s.warnings:
             return None  # "白金客户有啥优惠"
+        if s.industry and not (s.tier or s.stage or s.warnings or s.team_member) and not re.search(
+                r"客户|哪些|哪几|几个|几家|多少|名单|列|我的|手上|名下|有谁|customers?|\blist\b|how many|which", s.text):
+            return None  # 钢铁侠是谁演的: an industry word, no question about customers
         if s.has("followups") and not (s.tier or s.stage or s.industry) and not s.warnings:
             return None
         if s.has("visits") and not s.warnings:
@@ -649,6 +655,8 @@ class Router:
         follow_up_q = s.pronoun or self._context_follow_up()
         if not named and re.fullmatch(r"(帮我|给我)?(查|看|找)(一?个|一下|下)?客户(的?(信息|情况|资料))?", re.sub(r"[\s,，。?？!！]", "", s.text)):
             return c.LookUp(c.ASK_CUSTOMER, "overview")  # 帮我查个客户: which one?
+        if not named and s.has("visits") and re.search(r"哪些|哪几|几个|几家|几次|谁|多少", s.text) and period_in(s.text, u.today):
+            return c.ListVisits(c.NO_CUSTOMER, period_in(s.text, u.today))  # 这个月拜访过哪些
         if not named and not follow_up_q:
             return None
         if ref.status == "none":
@@ -658,9 +666,12 @@ class Router:
             return carried
         specific = [a for a in s.aspects if a not in ("overview", "person_q")]
         strong_brief = _STRONG_BRIEF.search(s.rest) and not re.search(r"准备.{0,6}(材料|资料|合同|报价|方案)", s.rest)
+        if (_COMING_VISIT.search(s.text) and re.search(r"讲讲|说说|讲一下|说一下|过一下|介绍(一)?下|讲下|说下", s.rest)
+                and not s.product and not s.has("spin") and not specific):
+            return c.Brief(ref)  # 荆楚农商银行明早要去 先给我讲讲他们情况
         if s.has("brief") and (strong_brief or not (specific or _EXPLICIT_OVERVIEW.search(s.rest))) and (
             not s.has("fabe", "spin") or (not s.product and _BEFORE_VISIT.search(s.rest)
-                                          and not (s.has("spin") and re.search(r"spin|问题|提问|问(点|些)?(啥|什么)", s.rest)))
+                                          and not (s.has("spin") and re.search(r"spin|问题|提问|问.{0,4}(点|些)?(啥|什么)", s.rest)))
         ):
             return c.Brief(ref)
         if s.has("spin") or (re.search(r"(见|找).{0,8}(cio|cto|老板|领导|总|董|主任|局长|院长)", s.rest) and re.search(r"问|聊|说", s.rest)
@@ -853,6 +864,16 @@ _EXPLICIT_OVERVIEW = re.compile(r"怎么样|咋样|情况|近况|状况|动态|�
 _STRONG_BRIEF = re.compile(r"帮我准备|给我准备|准备一下|准备下|准备准备|做(个|点)?准备|简报|brief|prep|拜访前|去之前|见之前|出发前|上门前|见面前|临行前|功课|备课|心里有底|过一遍"
                            r"|帮我过一下|汇总一下|汇总下|捋一遍|捋一下|(谈判|开会)前")
 _ADD_TO_NOTE = re.compile(r"\s*(再)?(加|补|添)(上)?(一句|一条|一点|一下|个)|\s*补充(一下|一句|下)?|\s*还有(一点|一句|个事|就是)")
+def _shortened(longer: str, full: str, matched: str) -> bool:
+    """The registered name cut short: its start (江岸景明保险 for 江岸景明保险代理有限公司) or the matched
+    brand with a word the registered name has further on (恩施永安酒店 for 恩施永安商务酒店)."""
+    if full.startswith(longer):
+        return True
+    extra = longer[len(matched):] if longer.startswith(matched) else ""
+    return len(extra) >= 2 and extra in full[len(matched):]
+
+
+_COMING_VISIT = re.compile(r"(明早|明天|明儿|后天|今天下午|下午|待会|一会|等会|马上|晚点)儿?(要|得|准备|打算)?(去|见|拜访|过去)|(去|见|拜访)\W{0,3}之前")
 _DISCOUNT_ASKED = re.compile(r"要(打|给|求)?(个)?([\d.]+|[一二三四五六七八九两]{1,2}(点[一二三四五六七八九])?)折|要.{0,3}折扣|压到.{0,4}折")
 _OFFER_ASK = re.compile(r"(给|推荐|出|来|整|弄)(个|一个|套)?.{0,4}(方案|组合|套餐)|保量")
 _RECORDS = re.compile(r"记录|历次|几次|调出来|\blist\b|\bvisits\b|走访情况|拜访情况")

@@ -94,7 +94,8 @@ def read(text: str, gaz: Gazetteer, context_customer: int | None = None) -> Sign
     s.product = gaz.product_in(rest.replace(MASK, " "))
     s.tier = next((z for z in lx.TIERS if re.search(
         rf"{z}\s*(客户|级|类|档|等级|户|的客户|和|与|跟|还是|或|and|or|vs|customer|level|几个|几家|多少|有哪些|呢|标准|权益|待遇|门槛)"
-        rf"|(和|与|跟|还是|或|and|or|vs|是)\s*{z}|{z}级?的(?=有|都|呢|多久|要|得|客户|几)|{z}(?=能|可以|享受|享有|有没有|有啥|有什么)", rest)), "")
+        rf"|(和|与|跟|还是|或|and|or|vs|是)\s*{z}|{z}级?的(?=有|都|呢|多久|要|得|客户|几)|{z}(?=能|可以|享受|享有|有没有|有啥|有什么)"
+        rf"|(几家|几个|多少家?|哪些|哪几家)\s*{z}", rest)), "")
     s.stage = next((k for k, p in lx.STAGE_WORDS if p.search(rest)), "")
     s.industry = next((k for k, p in lx.INDUSTRY_WORDS if p.search(rest)), "")
     s.warnings = [k for k, p in lx.WARNING_WORDS if p.search(rest)]
