@@ -666,7 +666,8 @@ class Router:
             return carried
         specific = [a for a in s.aspects if a not in ("overview", "person_q")]
         strong_brief = _STRONG_BRIEF.search(s.rest) and not re.search(r"准备.{0,6}(材料|资料|合同|报价|方案)", s.rest)
-        if (_COMING_VISIT.search(s.text) and re.search(r"讲讲|说说|讲一下|说一下|过一下|介绍(一)?下|讲下|说下", s.rest)
+        talk = re.search(r"讲讲|说说|讲一下|说一下|过一下|介绍(一)?下|讲下|说下|看看|了解(一)?下", s.rest)
+        if (_COMING_VISIT.search(s.text) and (talk or (_EXPLICIT_OVERVIEW.search(s.rest) and not s.has("fabe", "offer")))
                 and not s.product and not s.has("spin") and not specific):
             return c.Brief(ref)  # 荆楚农商银行明早要去 先给我讲讲他们情况
         if s.has("brief") and (strong_brief or not (specific or _EXPLICIT_OVERVIEW.search(s.rest))) and (
