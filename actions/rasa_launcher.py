@@ -233,7 +233,7 @@ def install_lean_sql_tracker_save() -> None:
 
     from rasa.core.tracker_store import SQLTrackerStore
 
-    retrieve, additional, save = SQLTrackerStore._retrieve, SQLTrackerStore._additional_events, SQLTrackerStore.save
+    retrieve, additional = SQLTrackerStore._retrieve, SQLTrackerStore._additional_events
 
     async def _retrieve(self, sender_id, fetch_events_from_all_sessions):
         tracker = await retrieve(self, sender_id, fetch_events_from_all_sessions)
@@ -248,7 +248,24 @@ def install_lean_sql_tracker_save() -> None:
         return itertools.islice(tracker.events, stored, len(tracker.events))
 
     async def _save(self, tracker):
-        await save(self, tracker)
+        """Rasa's save, with the new events in one INSERT instead of one ORM object each."""
+        import json
+
+        from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            rows = []
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                rows.append({
+                    "sender_id": tracker.sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
+                    "intent_name": (data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    "action_name": data.get("name"), "data": json.dumps(data),
+                })
+            if rows:
+                session.execute(self.SQLEvent.__table__.insert(), rows)
+            session.commit()
         tracker._kam_stored = None  # a new session may have begun in the database: count next time
 
     SQLTrackerStore._retrieve = _retrieve
@@ -338,6 +355,42 @@ def install_lean_logistic_regression() -> None:
     LogisticRegressionClassifier.process = process_contiguous
 
 
+def install_plain_graph_runner() -> None:
+    """Serving runs two small graphs per message (NLU, then the policy). Rasa hands each to dask,
+    whose scheduler costs about a quarter of the NLU's time for eight nodes. The same graph, run
+    depth-first with each node once, gives the same results; the minimal sub-graph per set of
+    targets is computed once. Serving only: training keeps dask (it frees what it no longer needs)."""
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    def run(self, inputs=None, targets=None):
+        run_targets = targets if targets else self._graph_schema.target_names
+        schemas = self.__dict__.setdefault("_kam_schemas", {})
+        schema = schemas.get(tuple(run_targets))
+        if schema is None:
+            schema = schemas[tuple(run_targets)] = self._graph_schema.minimal_graph_schema(run_targets)
+        graph = self._build_dask_graph(schema)
+        if inputs:
+            self._add_inputs_to_graph(inputs, graph)
+        done: dict = {}
+
+        def value(key):
+            if key not in done:
+                task = graph[key]
+                if callable(task[0]):
+                    done[key] = task[0](*(value(dep) for dep in task[1:]))
+                else:
+                    done[key] = task  # an input: (name, value), as dask passes a literal tuple
+            return done[key]
+
+        try:
+            return dict(value(t) for t in run_targets)
+        except RuntimeError as e:
+            raise GraphRunError("Error running runner.") from e
+
+    DaskGraphRunner.run = run
+
+
 def main(argv: list[str] | None = None) -> None:
     quiet_library_warnings()
     install_sqlite_tracker_store_tuning()
@@ -345,6 +398,8 @@ def main(argv: list[str] | None = None) -> None:
     install_lean_sql_tracker_save()
     install_lean_logistic_regression()
     args = server_args(list(sys.argv[1:] if argv is None else argv))
+    if args and args[0] in ("run", "shell"):
+        install_plain_graph_runner()
     default_tracker_db()
     install_fast_action_validation()
     install_event_type_cache()
