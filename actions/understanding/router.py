@@ -308,6 +308,9 @@ class Router:
             return c.Undo()
         if lx.YES.match(t) or (waiting and re.fullmatch(r"(好的?|可以|行|对|没问题|ok)?(保存|存|确认)(吧|一下)?", t)):
             return c.Confirm()
+        if _parsed(ctx.pending_note) and re.search(r"(保存|存)(一下|吧|了吧|起来|下)?$", t) and not re.search(r"别|不|没", t) and (
+                s.has("note_ref") or (self.ref.found and self.ref.id == ctx.pending_note.get("customer_id"))):
+            return c.Confirm()  # 刚才麻城恒通那条保存一下
         if ctx.pending_edit and re.fullmatch(r"(对|好的?|行|可以|嗯)?(确定|确认)?(要)?(改|删|删除|删掉)(吧|掉吧|了吧|掉)?", t):
             return c.Confirm()  # 对 改吧, 确定删: yes to the change just shown
         if ctx.pending_edit and re.search(r"(别|不要|不用|不)(删|改)了?$|^算了", t) and len(t) <= 8:
@@ -405,6 +408,11 @@ class Router:
         pending = _parsed(ctx.pending_note)
         if not s.has("edit", "delete") and not (pending and _NOT_MET_EDIT.search(s.text)):
             return None
+        if "person_q" in s.aspects and s.question and not re.search(r"写错|改成|改为|不是|不对|错了", s.text):
+            return None  # 杨鹏是干嘛的, while a note waits: a question, answered; the note keeps waiting
+        if (pending and self.ref.found and self.ref.id != ctx.pending_note.get("customer_id")
+                and re.search(r"写错|弄错|搞错|记错|错了|不是", s.text) and len(s.rest.replace(MASK, "")) <= 14):
+            return c.NoteDraft(ctx.pending_note["text"], self.ref, _note_day(ctx, self.u.today))  # 不是证券 是嘉和大酒店
         if s.has("close", "move", "drop") and not pending and (not s.has("note_ref") or re.search(r"跟进|不跟了|不用跟|别跟", s.text)):
             return None  # "华钢那个跟进改到周五" is a follow-up move; "那条删了吧 不跟了" a drop
         if pending and self.ref.found and self.ref.id != (ctx.pending_note or {}).get("customer_id") and s.note_score >= 1:
