@@ -355,3 +355,18 @@ def test_correction_names_the_one_met_and_the_one_away(router):
     cmd, _ = router("不对 见的是王磊 周主任出差了没在", pending_note=note)
     assert isinstance(cmd, c.NoteEdit)
     assert cmd.change.people == (("王磊", ""),) and cmd.change.not_met == ("周主任",)
+
+
+def test_handlers_never_read_what_the_manager_meant_from_text():
+    """Only the understanding stage reads text; the services get typed commands. The one exception is
+    the CRM gazetteer (directory.py), which finds the CRM's own names for the understanding stage."""
+    from pathlib import Path
+
+    services = Path(__file__).resolve().parents[1] / "actions" / "services"
+    readers = sorted(p.name for p in services.glob("*.py") if "import re\n" in p.read_text(encoding="utf-8"))
+    assert readers == ["directory.py"]
+
+
+def test_the_deliverable_named_picks_the_follow_up(router):
+    cmd, _ = router("华钢的报价发了")
+    assert isinstance(cmd, c.CloseFollowUp) and cmd.deliverables == ("报价",)

@@ -9,7 +9,6 @@ says 已完成 / 已改期 only after the commit, and 撤销 undoes it for a few
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -151,8 +150,7 @@ def _target(turn: Turn, cmd) -> tuple[Visit | None, Reply | None, str]:
         return None, Reply(f"{where}没有未完成的跟进。"), ""
     if len(rows) == 1:
         return rows[0][0], None, rows[0][1]
-    said = getattr(cmd, "what", "") or getattr(cmd, "reason", "")
-    fitting = [r for r in rows if _mentions(said, r[0].next_step or r[0].summary)]
+    fitting = [r for r in rows if _mentions(cmd.deliverables, r[0].next_step or r[0].summary)]
     if len(fitting) == 1:  # "华钢的报价发了": the one whose step is the quote
         return fitting[0][0], None, fitting[0][1]
     op = {c.CloseFollowUp: "followup_done", c.MoveFollowUp: "followup_move", c.DropFollowUp: "followup_drop"}[type(cmd)]
@@ -162,13 +160,10 @@ def _target(turn: Turn, cmd) -> tuple[Visit | None, Reply | None, str]:
     return None, Reply("\n".join(lines), buttons), ""
 
 
-_DELIVERABLES = re.compile(r"报价|方案|合同|资料|材料|测速|演示|培训|对账|答复|回复|报告|协议|发票|样机|配置|资费|清单|测试|账单")
-
-
-def _mentions(said: str, step: str) -> bool:
-    """Whether what the manager said names this step (the same deliverable: 报价, 方案, 合同 …)."""
-    words = set(_DELIVERABLES.findall(said or ""))
-    return bool(words) and any(w in (step or "") for w in words)
+def _mentions(deliverables: tuple[str, ...], step: str) -> bool:
+    """Whether what the manager named (the understanding stage's deliverables: 报价, 方案, 合同 …)
+    is this step's."""
+    return any(w in (step or "") for w in deliverables)
 
 
 def close(turn: Turn, cmd: c.CloseFollowUp) -> Reply:

@@ -264,6 +264,7 @@ class CloseFollowUp(Command):
     visit_id: int | None = None
     what: str = ""
     confirmed: bool = False  # a tapped button that names the item: no second question
+    deliverables: tuple[str, ...] = ()  # 报价, 方案 …: which open follow-up is meant, when there are several
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,7 @@ class MoveFollowUp(Command):
     to: date | None = None
     shift_days: int = 0  # 延后一周: counted from the current follow-up date
     confirmed: bool = False
+    deliverables: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -285,6 +287,7 @@ class DropFollowUp(Command):
     visit_id: int | None = None
     reason: str = ""
     confirmed: bool = False
+    deliverables: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -371,3 +371,6 @@ ROLE_WORDS = (
     ("coach", rx(r"教练", r"内线", r"自己人")),
     ("user", rx(r"用户", r"使用部门", r"一线")),
 )
+
+# What a follow-up delivers: names the open follow-up meant when there are several (华钢的报价发了).
+DELIVERABLES = re.compile(r"报价|方案|合同|资料|材料|测速|演示|培训|对账|答复|回复|报告|协议|发票|样机|配置|资费|清单|测试|账单")

@@ -461,18 +461,22 @@ class Router:
             ref = c.CustomerRef("found", self.ctx.customer_id, source="context")  # 报价刚发过去了, right after the note
         if s.has("drop"):
             reason = re.sub(r"^.*?(不用跟了|不跟了|不用跟进|取消跟进|不做了|黄了|放弃了?)[，,。\s]*", "", self.text).strip()
-            return c.DropFollowUp(ref, visit_id, reason[:60])
+            return c.DropFollowUp(ref, visit_id, reason[:60], deliverables=self._deliverables)
         if s.has("move"):
             from actions.core import dates
 
             shift = _shift_days(s.text) if re.search(r"延|推迟|推后|往后|顺延|晚|挪|缓", s.text) else 0
             mentions = [] if shift else dates.find_dates(self.text, self.u.today)
             if mentions:
-                return c.MoveFollowUp(ref, visit_id, dates.roll_forward(mentions[-1], self.u.today))
-            return c.MoveFollowUp(ref, visit_id, None, shift)
+                return c.MoveFollowUp(ref, visit_id, dates.roll_forward(mentions[-1], self.u.today), deliverables=self._deliverables)
+            return c.MoveFollowUp(ref, visit_id, None, shift, deliverables=self._deliverables)
         if s.question and not re.search(r"了[吗吧]?$", s.text):
             return None  # "报价发了吗" asks, does not close
-        return c.CloseFollowUp(ref, visit_id, _what_was_done(self.text))
+        return c.CloseFollowUp(ref, visit_id, _what_was_done(self.text), deliverables=self._deliverables)
+
+    @cached_property
+    def _deliverables(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(lx.DELIVERABLES.findall(self.text)))
 
     @cached_property
     def _fragments(self) -> list[str]:
