@@ -40,7 +40,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "results" / "eval"
-SETS = ("heldout", "dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9")
+SETS = ("heldout", "dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11")
 DEV_SETS = SETS[1:]  # tuned on: their misses may be shown; heldout's never are
 SENDER = "10001"
 TARGETS = {  # the targets
@@ -56,6 +56,7 @@ FIRST_LOOK = (
     "dev7 (2026-11-23, after round 5) | — | — | — | 94.0% | 92.2%",
     "dev8 (2026-11-23, after round 6) | 97.0% | 99.2% | 98.3% | — | 95.0%",
     "dev9 (2026-11-23, after round 6) | — | — | — | 96.4% | 93.5%",
+    "dev11 (2026-11-23, after round 7) | — | — | — | — | 94.9%",
 )
 EQUIVALENT = {("policy", "offer"), ("offer", "policy")}  # a discount asked in general: either answers it
 WRITE_KINDS = {"note", "edit", "followup_close", "followup_move", "followup_drop", "confirm"}
