@@ -342,10 +342,13 @@ def install_lean_logistic_regression() -> None:
     # predict_proba multiplies the message's row by coef_.T; scipy copies a transposed C-ordered
     # matrix (vocabulary × intents) to make it contiguous, on every message. Stored column-major,
     # its transpose is contiguous already: the same products, no copy.
+    import functools
+
     import numpy as np
 
     process = LogisticRegressionClassifier.process
 
+    @functools.wraps(process)  # Rasa validates a component's annotations when it trains: keep them
     def process_contiguous(self, messages):
         coef = getattr(self.clf, "coef_", None)
         if coef is not None and not coef.flags.f_contiguous:

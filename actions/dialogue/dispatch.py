@@ -31,6 +31,7 @@ HANDLERS: dict[type, Callable[[Turn, c.Command], Reply]] = {
     c.Offer: coaching.offer,
     c.NoteDraft: visits.draft,
     c.NoteAddition: visits.draft,
+    c.NoteRedraft: visits.draft,
     c.NoteEdit: visits.edit,
     c.Confirm: visits.confirm,
     c.Cancel: visits.cancel,

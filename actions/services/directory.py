@@ -142,7 +142,9 @@ class CrmGazetteer:
         for i in range(len(low) - 1):
             for length in (2, 3, 4):
                 piece = low[i : i + length]
-                for name, title, cid in names.get(piece, ()):
+                named = names.get(piece, ())
+                own = [p for p in named if p[2] == customer_id]  # 赵霞 at this customer and at another
+                for name, title, cid in own or named:
                     entry = self.index.entries.get(cid)
                     if entry is not None and self.visible(entry) and name not in found:
                         hits.append((i, name, title, cid))

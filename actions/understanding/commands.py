@@ -183,6 +183,14 @@ class NoteAddition(NoteDraft):
 
 
 @dataclass(frozen=True)
+class NoteRedraft(NoteDraft):
+    """The note that waits for 保存, drawn again for the customer the manager says it is about
+    (写错了 不是证券 是嘉和大酒店): an edit of the waiting note."""
+
+    kind = "edit"
+
+
+@dataclass(frozen=True)
 class Change:
     """A correction to a visit note; only the fields that are set change."""
 

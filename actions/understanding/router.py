@@ -412,7 +412,7 @@ class Router:
             return None  # 杨鹏是干嘛的, while a note waits: a question, answered; the note keeps waiting
         if (pending and self.ref.found and self.ref.id != ctx.pending_note.get("customer_id")
                 and re.search(r"写错|弄错|搞错|记错|错了|不是", s.text) and len(s.rest.replace(MASK, "")) <= 14):
-            return c.NoteDraft(ctx.pending_note["text"], self.ref, _note_day(ctx, self.u.today))  # 不是证券 是嘉和大酒店
+            return c.NoteRedraft(ctx.pending_note["text"], self.ref, _note_day(ctx, self.u.today))  # 不是证券 是嘉和大酒店
         if s.has("close", "move", "drop") and not pending and (not s.has("note_ref") or re.search(r"跟进|不跟了|不用跟|别跟", s.text)):
             return None  # "华钢那个跟进改到周五" is a follow-up move; "那条删了吧 不跟了" a drop
         if pending and self.ref.found and self.ref.id != (ctx.pending_note or {}).get("customer_id") and s.note_score >= 1:
@@ -636,6 +636,9 @@ class Router:
         if last.get("kind") == "policy" and s.tier and len(re.sub(rf"{s.tier}|客户|那|呢|的|[?？,，。\s]", "", t)) == 0:
             return c.Policy(last.get("topic") or "entitlement", tier=s.tier)  # 那翡翠呢
         named_stage = re.search(r"获取期|提升期|成熟期|衰退期|离网期|生命周期", t)
+        if (s.discount is None and last.get("kind") in ("offer", "policy") and len(t) <= 12
+                and re.search(r"谁(能|来|可以)?批|谁(来)?审批|要谁批|得谁批|谁签字|谁说了算", t)):
+            return c.Policy("discount_authority", discount=_float(last.get("discount")))  # 这个谁能批, after 那八五折呢
         if s.discount is not None or s.has("discount_q"):
             if re.search(r"谁(来)?批|谁(来)?审批|谁能批|审批|权限|能批多少|要谁批|谁说了算|归谁|级别批", t):
                 return c.Policy("discount_authority", discount=s.discount)
