@@ -56,6 +56,7 @@ FIRST_LOOK = (
     "dev7 (2026-11-23, after round 5) | — | — | — | 94.0% | 92.2%",
     "dev8 (2026-11-23, after round 6) | 97.0% | 99.2% | 98.3% | — | 95.0%",
     "dev9 (2026-11-23, after round 6) | — | — | — | 96.4% | 93.5%",
+    "dev10 (2026-11-23, after round 7) | — | — | — | 88.7% | —",
     "dev11 (2026-11-23, after round 7) | — | — | — | — | 94.9%",
 )
 EQUIVALENT = {("policy", "offer"), ("offer", "policy")}  # a discount asked in general: either answers it
@@ -360,7 +361,8 @@ def report(results: dict, model: Path, seconds: float) -> list[str]:
         "(a sixth writer: visit notes and dialogues only), `tests/dev4/` (a seventh: requests, out-of-domain, dialogues),",
         "`tests/dev5/` (an eighth: notes and dialogues about notes), `tests/dev6/` (a ninth: requests, out-of-domain,",
         "dialogues), `tests/dev7/` (a tenth: notes and dialogues about notes), `tests/dev8/` (requests mostly from",
-        "other managers and leads, out-of-domain, dialogues) and `tests/dev9/` (notes from four managers, dialogues).",
+        "other managers and leads, out-of-domain, dialogues), `tests/dev9/` (notes from four managers, dialogues),",
+        "`tests/dev10/` (notes written to be hard: who was there, tricky dates, whose step) and `tests/dev11/` (dialogues).",
         "Every message runs through the action server's own code path with the model's intent ranking,",
         "against the evaluation CRM (demo seed 7 + tests/fixtures/import_ok + threshold customers).",
         "",
