@@ -12,7 +12,7 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from actions.core import homophones
@@ -344,7 +344,7 @@ NOT_MET_BEFORE = re.compile(
 LATER_BEFORE = re.compile(
     r"(下次约|再约|要约|准备约|打算约|想约|约一下|[前号日]约)[^，。,;；]{0,4}$"
     r"|(下周|明天|后天|改天|回头|再|要|准备|打算|下次|过两天)(去)?(找|约|见|拜访|碰)(一下)?[^，。,;；]{0,3}$|(让|叫|交给|由)$"
-    r"|(下周|下礼拜|下星期|明天|后天|改天|回头|过几天|月底|之后)[^，。,;；]{0,10}(去找|去见|找|见|约|拜访)$"
+    r"|(下周|下礼拜|下星期|明天|后天|改天|回头|过几天|月底|之后)[^，。,;；]{0,10}(去找|去见|找|见|约|拜访|去跟|跟|和)$"
 )
 NOT_MET_AFTER = re.compile(
     r"^[^，。,;；]{0,10}?(不在|没在|没来|没到|出差|外出|请假|休假|在外地|在开会|开会没|开会去了|去开会|临时有会|没空|没时间|没见上|没见到|没见着|没碰上|没碰到|"
@@ -355,12 +355,13 @@ NOT_MET_AFTER = re.compile(
 NOT_A_NICKNAME = re.compile(r"小于|小白|小龙虾|小金库|小石子|小方向|小江湖|老白干|老江湖|老黄历|老毛病|老方法|老地方|老万年|老龙头|老石头|小高层|老高层")
 MET_AFTER = re.compile(
     r"都见(了|到了|着了|过了)|都在|也在|在场|一起见|都来了|也来了|见上了|见到了|终于见|(今天|上午|下午|刚)?见了|见过了|陪同|陪着|接待|"
+    r"亲自见|见的|接的|接待的|后来也?(过来|进来|来)了?|后半段(才)?(进来|来|过来)|中途(进来|来了|过来)|也过来了|"
     r"一起(吃|聊|谈|开)|[个人]都在|(?<![不没])在$|(?<![不没])在(?=[\s，,])|三个人|几个人|碰上了|碰到了|也?过来了|也来了|也过来|也来(听|看|参加|旁听)|"
     r"(说|聊|讲)了几句|进来了|也进来|赶过来|(?<![不没])在(机房|办公室|值班|单位|现场|会议室|楼下|门口|厂里|店里|营业厅)|(?<![没不未])(参加|出席)|(?<![没不])出来"
 )
-FUTURE_AFTER = re.compile(r"^[^，。,;；\s]{0,4}(下周|明天|后天|回来(?!了)|以后|过几天|出差回|再(说|谈|定)|在考虑|考虑)|^那边|^那里")
+FUTURE_AFTER = re.compile(r"^(?!让我|叫我|要我|让咱|要咱)[^，。,;；\s]{0,4}(下周|明天|后天|回来(?!了)|以后|过几天|出差回|再(说|谈|定)|在考虑|考虑)|^那边|^那里")
 OTHER_PERSON = re.compile(rf"领导|老板|他们|院长|局长|行长|校长|[{SURNAMES}](?:{TITLE_RE})")
-SHARED = re.compile(r"\s*(都|一起|全|全都|几个人|[两三四五]个人|他们都|这几个|在(?![考想谈聊])|也在)")
+SHARED = re.compile(r"\s*(都|一起|全|全都|几个人|[两三四五]个人|他们都|这几个|在(?![考想谈聊])|也在|后来也?(过来|来|进来)|也过来)")
 # Our own people and a competitor's are not whom the manager visited: 我方：李强、网络部工程师王工;
 # 安排我们工程师小刘上门; 碰到联通的销售小王.
 NOT_THE_CUSTOMERS = re.compile(
@@ -498,7 +499,7 @@ def _opening_list(text: str, start: int, end: int, mentions) -> bool:
     return len(rest) <= 1 and all((len(w) <= 12 and not re.search(r"[见去聊谈了说在]", w)) or _VISIT_OPENING.fullmatch(w) for w in rest)
 
 
-_FILLER = re.compile(r"那个|嗯+|呃+|然后|就是|那啥|这个")
+_FILLER = re.compile(r"那个|嗯+|呃+|然后|就是|那啥|这个|((今天|昨天|前天|上午|下午|早上|中午|晚上|周末|(上)?周[一二三四五六日天])(去的)?)+")
 # 今天去了宜昌宏远物流 刘强 郭洋 …: where I went, then who was there
 _VISIT_OPENING = re.compile(r"(今天|昨天|前天|上午|下午|早上|刚才?|刚刚)?(去了(一?趟)?|去的|到了|拜访了|走访了|跑了(一?趟)?)[^\s，。,]{2,16}")
 
@@ -623,8 +624,13 @@ def _pick_dates(text: str, mentions: list[DateMention], today: date):
         after = text[m.end : m.end + 8]
         future_cue = after.lstrip().startswith("再") or bool(FOLLOW_CUES.match(after.lstrip("再")))
         side = _side(clause)
+        near = text[max(0, m.start - 8) : m.end + 4]  # 周末去的 周六上午: the visit word may sit just before
+        if (re.fullmatch(r"(周|星期|礼拜)[一二三四五六日天]", m.text) and m.day > today
+                and re.search(r"去的|去了|见的|见了|拜访了|周末", near) and not m.before):
+            m = DateMention(m.text, m.start, m.end, m.day - timedelta(days=7), m.before)  # 周末去的 周六: the one just past
         if m.day <= today and not m.before and side != "manager" and not (m.day < today and future_cue) and not (m.day == today and future_cue):
-            if not told and (m.start <= 4 or VISIT_WORDS.search(clause)) and not CONTRACT_DATE.search(clause):
+            first = m.start == mentions[0].start and m.start <= 10  # hzgt 昨天下午 吴婷 …: the note opens with when
+            if not told and (m.start <= 4 or first or VISIT_WORDS.search(clause) or re.search(r"去的|去了|见的", near)) and not CONTRACT_DATE.search(clause):
                 visit_date, told = m.day, True  # 昨天去了华钢; not 合同昨天到期
             continue
         day = roll_forward(m, today) if m.day >= today or m.before or side == "manager" else m.day

@@ -220,6 +220,9 @@ class Router:
         if res.status == "ambiguous":
             if self.ctx.customer_id in res.ids:  # 宏远物流谁拍板, right after talking about 宜昌宏远物流
                 return c.CustomerRef("found", self.ctx.customer_id, typed=res.matched, source="text")
+            theirs = {cid for _, _, cid in s.contacts} & set(res.ids)
+            if len(theirs) == 1:  # 宏远物流 刘总 刘强 郭洋…: the one whose people are named
+                return c.CustomerRef("found", theirs.pop(), typed=res.matched, source="text")
             if len(res.ids) == 1 and s.note_score >= 3:
                 return c.CustomerRef("found", res.ids[0], typed=res.matched, source="text")  # the note card shows it
             return c.CustomerRef("ambiguous", candidates=tuple(res.ids), typed=res.matched, source="text")
