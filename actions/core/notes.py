@@ -27,7 +27,7 @@ SURNAMES = (
 TITLES = (
     "总经理", "副总经理", "董事长", "副总", "总监", "总", "主任", "副主任", "科长", "处长", "局长", "副局长",
     "部长", "经理", "院长", "校长", "书记", "主管", "工", "老板", "董", "局", "处", "老师", "厂长", "行长", "所长", "科",
-    "副校长", "副院长", "副处长", "副科长", "副部长", "副所长", "副行长", "副厂长", "副经理",
+    "副校长", "副院长", "副处长", "副科长", "副部长", "副所长", "副行长", "副厂长", "副经理", "会计",
     "姐", "哥", "师傅",
 )
 COMPETITORS = ("移动", "联通", "广电")
@@ -154,16 +154,16 @@ GENERIC_LINE = "专线"
 LINE_PRODUCTS = ("INTERNET_LINE", "MAN_LINE", "SDH_LINE")
 
 
-_NOT_TALKED = r"(没有?|未|不|别)(怎么)?(谈|聊|提|说|讲|涉及|问)(到|起|过)?"
+_NOT_TALKED = r"((没有?|未|不|别)(怎么)?(谈|聊|提|说|讲|涉及|问)(到|起|过)?|没顾上|没来得及(说|谈|推|聊)?)"
 _PRODUCT_RUN = r"Ⓟ(?:[\s、,，/和与及跟]*Ⓟ)*"
 # 没谈IDC 主要聊城域网 / V网 集团短信 都没谈: the products named as not discussed
-NOT_DISCUSSED = re.compile(rf"{_NOT_TALKED}[\s、,，]*(?P<after>{_PRODUCT_RUN})|(?P<before>{_PRODUCT_RUN})[\s、,，]*(这次|今天)?(都|也)?{_NOT_TALKED}"
+NOT_DISCUSSED = re.compile(rf"(?:{_NOT_TALKED}|不是要?(扩|加|上|买|装|做|弄)?)[\s、,，]*(?P<after>{_PRODUCT_RUN})|(?P<before>{_PRODUCT_RUN})[\s、,，]*(这次|这回|这趟|今天)?(都|也)?{_NOT_TALKED}"
     r"(?=$|[\s,，。；;!！]|就|而是|主要|只)")
 
 
 def _negated_products(text: str, mentions: list[tuple[int, int, str]]) -> set[str]:
     """Codes every mention of which is named as not discussed (a product also discussed stays)."""
-    if not mentions or not re.search(_NOT_TALKED, text):
+    if not mentions or not re.search(rf"{_NOT_TALKED}|不是", text):
         return set()
     skeleton, where, last = [], [], 0  # the text with each product mention as one Ⓟ
     for start, end, code in sorted(mentions):
@@ -355,13 +355,13 @@ NOT_MET_AFTER = re.compile(
 NOT_A_NICKNAME = re.compile(r"小于|小白|小龙虾|小金库|小石子|小方向|小江湖|老白干|老江湖|老黄历|老毛病|老方法|老地方|老万年|老龙头|老石头|小高层|老高层")
 MET_AFTER = re.compile(
     r"都见(了|到了|着了|过了)|都在|也在|在场|一起见|都来了|也来了|见上了|见到了|终于见|(今天|上午|下午|刚)?见了|见过了|陪同|陪着|接待|"
-    r"亲自见|见的|接的|接待的|后来也?(过来|进来|来)了?|后半段(才)?(进来|来|过来)|中途(进来|来了|过来)|也过来了|"
+    r"亲自见|见的|接的|接待的|过来(了)?(骂|说|聊|看|坐)|后来也?(过来|进来|来)了?|后半段(才)?(进来|来|过来)|中途(进来|来了|过来)|也过来了|"
     r"一起(吃|聊|谈|开)|[个人]都在|(?<![不没])在$|(?<![不没])在(?=[\s，,])|三个人|几个人|碰上了|碰到了|也?过来了|也来了|也过来|也来(听|看|参加|旁听)|"
     r"(说|聊|讲)了几句|进来了|也进来|赶过来|(?<![不没])在(机房|办公室|值班|单位|现场|会议室|楼下|门口|厂里|店里|营业厅)|(?<![没不未])(参加|出席)|(?<![没不])出来"
 )
 FUTURE_AFTER = re.compile(r"^(?!让我|叫我|要我|让咱|要咱)[^，。,;；\s]{0,4}(下周|明天|后天|回来(?!了)|以后|过几天|出差回|再(说|谈|定)|在考虑|考虑)|^那边|^那里")
 OTHER_PERSON = re.compile(rf"领导|老板|他们|院长|局长|行长|校长|[{SURNAMES}](?:{TITLE_RE})")
-SHARED = re.compile(r"\s*(都|一起|全|全都|几个人|[两三四五]个人|他们都|这几个|在(?![考想谈聊])|也在|后来也?(过来|来|进来)|也过来)")
+SHARED = re.compile(r"\s*(都|一起|全|全都|几个人|[两三四五]个人|他们都|这几个|在(?=$|[\s，。,;；!！]|场)|也在|后来也?(过来|来|进来)|也过来)")
 # Our own people and a competitor's are not whom the manager visited: 我方：李强、网络部工程师王工;
 # 安排我们工程师小刘上门; 碰到联通的销售小王.
 NOT_THE_CUSTOMERS = re.compile(
@@ -375,7 +375,8 @@ DELIVERY_WORDS = {"邮箱", "邮件", "email"}
 # Waiting for the customer is no step of the manager's: 他说这周内定 我等他消息.
 WAITING = re.compile(r"等(他|她|他们|对方|客户)?的?(消息|通知|回复|回音|电话|答复)")
 # A department named before a person in a list: 胡总和信息部方经理都在, 马总跟采购朱经理在.
-DEPARTMENT = r"(?:(?:信息|采购|财务|技术|行政|综合|工程|后勤|运维|网络|科技|办公室|市场|销售|IT|it)(?:部|科|处|中心|室)?的?)"
+DEPARTMENT = (r"(?:(?:信息|采购|财务|技术|行政|综合|工程|后勤|运维|网络|科技|办公室|市场|销售|IT|it)(?:部|科|处|中心|室)?的?"
+              r"|[\u4e00-\u9fff]{1,3}(?:部|科|处|中心|室)的)")  # 电教处的刘主任
 # Said later of someone, before anyone else is named: a meeting that did not happen.
 ABSENT_LATER = re.compile(r"没见成|没见上|没见着|没见到|没碰上|没能见|只在电话里|电话里聊|只打了电话|电话约了")
 # 、信息中心主任周明 / 、采购部经理何勇: a formal list puts each one's department and title first
