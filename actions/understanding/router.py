@@ -360,8 +360,6 @@ class Router:
         listing = s.has("portfolio") and (s.warnings or s.tier or s.stage or s.industry) and not s.names_customer
         if lx.OTHER_APP.search(s.rest) and not (s.note_score >= 3 or (self._telegraphic and len(self._fragments) >= 3) or listing):
             return c.OutOfScope()  # 导航去江城银行, 给华钢的周明发个微信: another app's job, whoever is named
-        if self._discount_on_something_else():
-            return c.OutOfScope()  # 这个包打八折值不值, 驾校报名打八折: a discount, but on something else
         if not s.ood:
             return None
         if s.contacts and (_parsed(self.ctx.pending_note) or self._just_saved()) and _NOT_MET_EDIT.search(s.text):
@@ -379,21 +377,6 @@ class Router:
         if self.ref.status == "unknown" and _STRONG_ORG.search(self.ref.typed):
             return None  # "武当山旅游公司最近怎么样": a company nobody has, not a trip
         return c.OutOfScope()
-
-    def _discount_on_something_else(self) -> bool:
-        """A discount asked about an everyday thing: words before 打N折 that are neither a customer,
-        a product, a CRM word nor the way managers ask (能, 要, 他们, 报价 …)."""
-        s = self.s
-        if s.discount is None and "几折" not in s.rest or s.names_customer or s.product or s.crm_words or s.contacts:
-            return False
-        if s.has("policy") or re.search(r"权限|审批|批|自己|经理|领导|分公司|总监|客户经理|授权", s.rest):
-            return False  # 部门经理权限内最多打几折, 我自己最多能打几折: who may grant what
-        m = re.search(r"^(.*?)(能|可以|要|给|都)?打(个)?([\d.]+|[一二三四五六七八九两]{1,2}|几)折", s.rest)
-        if m is None:
-            return False
-        head = re.sub(r"这个|那个|这|那|我们|我|他们|她们|他|她|对方|客户|人家|最多|最少|至少|能不能|能|可以|要|给|再|还|就|也|都|先|"
-                      r"吧|呗|啊|得|会|想|只|不|没|是|的|了|顶多|价格|报价|价|套餐|方案|续约|续费|合同|折扣|优惠|打|整体|全部|统一|[\sⒸ,，。?？!！]", "", m.group(1))
-        return len(re.findall(r"[\u4e00-\u9fff]", head)) >= 1
 
     def classifier_out_of_scope(self) -> c.Command | None:
         """The classifier is sure it is not work, and nothing in the text says it is (no customer or
