@@ -163,8 +163,6 @@ def quiet_library_warnings() -> None:
     SQLAlchemy, setuptools, matplotlib deprecations; Rasa's note that RulePolicy's default intents
     are off: this project answers every message with one action). Warnings about the project's own
     data and configuration still show."""
-    import logging
-    import os
     import warnings
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -258,10 +258,10 @@ def extract(
             title = _title_after(text, m.end())  # "冯敏主任": the title typed after the name
             add_person(m.start(), m.end() + len(title), Person(c.name, title or c.title, c.role, True))
     for c in contacts:  # 婷姐, 军哥: the given name's last character and 姐/哥, for the one contact it fits
-        for nick in (c.name[-1] + "姐", c.name[-1] + "哥"):
-            if len(c.name) >= 2 and sum(1 for x in contacts if x.name[-1] == c.name[-1]) == 1:
-                for m in re.finditer(nick, text):
-                    add_person(m.start(), m.end(), Person(c.name, c.title, c.role, True))
+        if len(c.name) < 2 or sum(1 for x in contacts if x.name[-1] == c.name[-1]) != 1:
+            continue
+        for m in re.finditer(rf"{re.escape(c.name[-1])}[姐哥]", text):
+            add_person(m.start(), m.end(), Person(c.name, c.title, c.role, True))
     for c in contacts:  # 林朋 for 林鹏: the name typed with a same-sounding character
         key = homophones.sound_key(c.name)
         for i in range(len(text) - len(c.name) + 1):
@@ -385,6 +385,12 @@ MET_LABEL = re.compile(r"(会见|参会|接待|出席|参加人员|参会人员|
 CONTINUES = re.compile(r"^\s*(他|她|人|结果|但|可|不过|可惜|却|而)")
 
 
+def _list_gap(separators: str) -> str:
+    """What may stand between two people of one list: a title in brackets (杨刚（总经理）、王明), then
+    separators and joining words."""
+    return rf"(?:[（(][^）)]{{0,12}}[）)])?(?:[{separators}]|那个|这个|还有|以及)*"
+
+
 def _group_end(text: str, end: int, mentions: list[tuple[int, int]]) -> int:
     """Where a run of people named together ends, so they share what follows: 黄总和周主任, 钱局孙科长;
     across spaces only when what follows is said of them all (钱局 孙科 都在, 郭总 张主任 胡丽三个人一起见的)."""
@@ -400,8 +406,8 @@ def _group_end(text: str, end: int, mentions: list[tuple[int, int]]) -> int:
                 return end
             end = nxt[1]
 
-    tight = run(end, r"(?:[（(][^）)]{0,12}[）)])?(?:[、和跟与及,，]|那个|这个|还有|以及)*")
-    wide = run(end, r"(?:[（(][^）)]{0,12}[）)])?(?:[\s、和跟与及,，]|那个|这个|还有|以及)*")
+    tight = run(end, _list_gap("、和跟与及,，"))
+    wide = run(end, _list_gap(r"\s、和跟与及,，"))
     if wide != tight and SHARED.match(text[wide:]):
         return wide
     return tight
@@ -413,8 +419,7 @@ def _group_start(text: str, start: int, mentions: list[tuple[int, int]], wide: b
     while True:
         prev = None
         for prefix in (rf"{DEPARTMENT}?", _BEFORE_NAME):
-            gap = re.search(rf"(?:[（(][^）)]{{0,12}}[）)])?(?:[\s、和跟与及]|那个|这个|还有|以及)*{prefix}$" if wide
-                            else rf"(?:[（(][^）)]{{0,12}}[）)])?(?:[、和跟与及]|那个|这个|还有|以及)*{prefix}$", text[:start])
+            gap = re.search(_list_gap(r"\s、和跟与及" if wide else "、和跟与及") + prefix + "$", text[:start])
             prev = next((m for m in mentions if m[1] == gap.start() and m[0] < start), None) if gap and gap.end() > gap.start() else None
             if prev is not None:
                 break
@@ -449,7 +454,7 @@ def _verdict(text: str, start: int, end: int, mentions: list[tuple[int, int]] = 
     if LATER_BEFORE.search(before):
         return 0, False  # 12月5号前约朱主任再谈: a meeting to come, weaker than being listed as there today
     if (reported or re.fullmatch(r"\s*说", before)) and not MET_BEFORE.search(before) and not MET_AFTER.match(own_after.lstrip()[:6]):
-        return 1, False  # 罗斌 说何总对报价挺满意: his words about her  # 严主任提了一句，集团的孙总想搞…: someone else's words about them
+        return 1, False  # 严主任提了一句，集团的孙总想搞… / 罗斌 说何总对报价挺满意: someone else's words about them
     neg = NOT_MET_AFTER.search(this_rest)
     if SPOKE_AFTER.match(own_after) and not DECIDES_AFTER.match(own_after):
         between = this_rest[: neg.start(1)] if neg else ""

@@ -99,6 +99,12 @@ def audit(
 
 
 # ---------------------------------------------------------------- customer facts
+def cache_ttl() -> float:
+    """Seconds a process may answer from its caches of the CRM (customer index, latest billed month)
+    before it checks the database again (KAM_DIRECTORY_TTL)."""
+    return float(os.environ.get("KAM_DIRECTORY_TTL", "2"))
+
+
 _latest_month: dict[str, tuple[float, date | None]] = {}  # database URL -> (monotonic time read, month)
 
 
@@ -108,7 +114,7 @@ def dataset_latest_month(session: Session) -> date | None:
     key = str(session.get_bind().url)
     now = time.monotonic()
     cached = _latest_month.get(key)
-    if cached is not None and now - cached[0] < float(os.environ.get("KAM_DIRECTORY_TTL", "2")):
+    if cached is not None and now - cached[0] < cache_ttl():
         return cached[1]
     month = session.execute(select(func.max(Billing.month))).scalar()
     _latest_month[key] = (now, month)

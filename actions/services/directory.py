@@ -8,7 +8,6 @@ the next message, without retraining.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -20,14 +19,11 @@ from actions.core import homophones
 from actions.core.facts import short_forms
 from actions.core.resolver import CustomerIndex, Entry, Resolution, normalize, viewer_filter
 from actions.db.models import Contact, Customer, Manager
+from actions.db.repositories import cache_ttl
 
 _lock = threading.Lock()
 _indexes: dict[str, CustomerIndex] = {}
 _checked: dict[str, float] = {}  # url -> monotonic time of the last version check
-
-
-def _ttl() -> float:
-    return float(os.environ.get("KAM_DIRECTORY_TTL", "2"))
 
 
 def _version(session: Session):
@@ -41,7 +37,7 @@ def _version(session: Session):
 def customer_index(session: Session) -> CustomerIndex:
     key = str(session.get_bind().url)
     index = _indexes.get(key)
-    if index is not None and time.monotonic() - _checked.get(key, 0.0) < _ttl():
+    if index is not None and time.monotonic() - _checked.get(key, 0.0) < cache_ttl():
         return index
     version = _version(session)
     _checked[key] = time.monotonic()

@@ -385,10 +385,10 @@ class Router:
         top, conf = self.u.top
         if top != "out_of_scope" or conf < 0.5:
             return None
-        plain = not (s.crm_words or s.product or s.cues - {"help"} or s.person_title or _parsed(self.ctx.pending_note))
+        quiet = not (s.crm_words or s.product or s.cues - {"help", "portfolio"} or _parsed(self.ctx.pending_note))
+        plain = quiet and not ("portfolio" in s.cues or s.person_title)
         res = s.resolution
-        if (not (s.crm_words or s.product or s.cues - {"help", "portfolio"} or _parsed(self.ctx.pending_note))
-                and not s.names_customer and s.contacts and "person_q" not in s.aspects and not s.aspects):
+        if quiet and not s.names_customer and s.contacts and not s.aspects:
             return c.OutOfScope()  # 林峰唱过哪些歌, 三国里张飞和关羽谁厉害: a contact's name in everyday talk
         if plain and conf >= 0.9 and self.ref.status == "found" and (res.weak or res.how in ("typo", "sound")):
             return c.OutOfScope()  # 长江三峡游轮几天几晚: a short brand inside an everyday phrase
@@ -413,12 +413,12 @@ class Router:
             return None
         if "person_q" in s.aspects and s.question and not re.search(r"写错|改成|改为|不是|不对|错了", s.text):
             return None  # 杨鹏是干嘛的, while a note waits: a question, answered; the note keeps waiting
-        if (pending and self.ref.found and self.ref.id != ctx.pending_note.get("customer_id")
-                and re.search(r"写错|弄错|搞错|记错|错了|不是", s.text) and len(s.rest.replace(MASK, "")) <= 14):
+        elsewhere = pending and self.ref.found and self.ref.id != ctx.pending_note.get("customer_id")
+        if elsewhere and re.search(r"写错|弄错|搞错|记错|错了|不是", s.text) and len(s.rest.replace(MASK, "")) <= 14:
             return c.NoteRedraft(ctx.pending_note["text"], self.ref, _note_day(ctx, self.u.today))  # 不是证券 是嘉和大酒店
         if s.has("close", "move", "drop") and not pending and (not s.has("note_ref") or re.search(r"跟进|不跟了|不用跟|别跟", s.text)):
             return None  # "华钢那个跟进改到周五" is a follow-up move; "那条删了吧 不跟了" a drop
-        if pending and self.ref.found and self.ref.id != (ctx.pending_note or {}).get("customer_id") and s.note_score >= 1:
+        if elsewhere and s.note_score >= 1:
             return None  # 刚才那条客户弄错了 是东湖管委会 …: a new note for the right customer
         if ctx.last.get("kind") == "cancel" and self.ref.found and s.note_score >= 1:
             return None  # the same, right after cancelling the wrong one
@@ -883,15 +883,6 @@ _EXPLICIT_OVERVIEW = re.compile(r"怎么样|咋样|情况|近况|状况|动态|�
 _STRONG_BRIEF = re.compile(r"帮我准备|给我准备|准备一下|准备下|准备准备|做(个|点)?准备|简报|brief|prep|拜访前|去之前|见之前|出发前|上门前|见面前|临行前|功课|备课|心里有底|过一遍"
                            r"|帮我过一下|汇总一下|汇总下|捋一遍|捋一下|(谈判|开会)前")
 _ADD_TO_NOTE = re.compile(r"\s*(再)?(加|补|添)(上)?(一句|一条|一点|一下|个)|\s*补充(一下|一句|下)?|\s*还有(一点|一句|个事|就是)")
-def _shortened(longer: str, full: str, matched: str) -> bool:
-    """The registered name cut short: its start (江岸景明保险 for 江岸景明保险代理有限公司) or the matched
-    brand with a word the registered name has further on (恩施永安酒店 for 恩施永安商务酒店)."""
-    if full.startswith(longer):
-        return True
-    extra = longer[len(matched):] if longer.startswith(matched) else ""
-    return len(extra) >= 2 and extra in full[len(matched):]
-
-
 _COMING_VISIT = re.compile(r"(明早|明天|明儿|后天|今天下午|下午|待会|一会|等会|马上|晚点)儿?(要|得|准备|打算)?(去|见|拜访|过去)|(去|见|拜访)\W{0,3}之前")
 _DISCOUNT_ASKED = re.compile(r"要(打|给|求)?(个)?([\d.]+|[一二三四五六七八九两]{1,2}(点[一二三四五六七八九])?)折|要.{0,3}折扣|压到.{0,4}折")
 _OFFER_ASK = re.compile(r"(给|推荐|出|来|整|弄)(个|一个|套)?.{0,4}(方案|组合|套餐)|保量")
@@ -901,8 +892,7 @@ _REQUEST = re.compile(
     r"切入|设计一下|\bshould\b|\bwhat\b|\bhow\b"
 )
 _TELEGRAPHIC = re.compile(r"同意|要|谈|不在|没戏|签|降价|试点|回复|回|认可|拒绝|考虑|答应|嫌|想|说|定|批|约|催|投诉|满意|不满|出差|已|进展|处理|卡|断|发|给|报")
-_BEFORE_VISIT = re.compile(r"(去|见|拜访)\W{0,2}之前|拜访前|去前|见前|出发前|上门前|见面前|临行前|准备|简报|梳理|过一遍|功课"
-                           r"|(待会|一会|等会|马上)儿?要?(去|见)")
+_BEFORE_VISIT = re.compile("|".join((*lx.VISIT_AHEAD, r"拜访前|去前|见前|出发前|上门前|见面前|临行前|准备|简报|梳理|过一遍|功课")))
 # An organisation-like name with one of these endings is about a customer even beside everyday words.
 _STRONG_ORG = re.compile(r"公司|集团|股份|有限|商行|农商行|分局|管委会|委员会|营业部|事务所")
 _GENERIC_ORG = re.compile(r"(装修|物业|快递|外卖|中介|搬家|家政|保洁|房产|租车|培训|健身|年终奖|工资|婚庆|广告|装潢|游戏|互联网|上市|国企|外企|私企|大)公司")
@@ -931,3 +921,12 @@ def _shift_days(text: str) -> int:
 def replace_customer(cmd: c.Command, ref: c.CustomerRef) -> c.Command:
     """The same command about another customer (a tapped candidate)."""
     return replace(cmd, customer=ref) if hasattr(cmd, "customer") else cmd
+
+
+def _shortened(longer: str, full: str, matched: str) -> bool:
+    """The registered name cut short: its start (江岸景明保险 for 江岸景明保险代理有限公司) or the matched
+    brand with a word the registered name has further on (恩施永安酒店 for 恩施永安商务酒店)."""
+    if full.startswith(longer):
+        return True
+    extra = longer[len(matched):] if longer.startswith(matched) else ""
+    return len(extra) >= 2 and extra in full[len(matched):]
